@@ -1,0 +1,1 @@
+"""ml-connector: Sage 100 <-> AvidXchange accounts-payable sync (the Lambda side)."""

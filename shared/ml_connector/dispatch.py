@@ -1,0 +1,110 @@
+"""The dispatcher's logic: which customer stages are due, queued in cycle order, never twice at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ml_connector.customers import Customer, InvalidCustomer
+from ml_connector.stage import Stage
+from ml_connector.state.models import CustomerHealth, HealthStatus, StageRun
+from ml_connector.work import WorkOrder
+
+# A queued or running stage that has not reported for this long is presumed dead (a stage invocation lasts at most
+# 15 minutes and every continuation reports), so it may be queued again.
+STALE_AFTER = dt.timedelta(hours=1)
+# A stage is overdue when its last success is older than this many of its intervals.
+OVERDUE_INTERVALS = 3
+
+
+class CustomerDirectory(Protocol):
+    def load(self) -> tuple[list[Customer], list[InvalidCustomer]]: ...
+
+
+class RunLedger(Protocol):
+    def list_runs(self, customer_id: str) -> list[StageRun]: ...
+    def get_health(self, customer_id: str) -> CustomerHealth | None: ...
+    def try_mark_queued(
+        self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
+    ) -> bool: ...
+
+
+class WorkQueue(Protocol):
+    def send(self, orders: Sequence[WorkOrder]) -> None: ...
+
+
+@dataclass
+class DispatchReport:
+    cycle_id: str
+    customers: int = 0
+    queued: list[WorkOrder] = field(default_factory=list)
+    invalid: list[InvalidCustomer] = field(default_factory=list)
+    paused: list[str] = field(default_factory=list)
+    in_flight: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "cycle_id": self.cycle_id,
+            "customers": self.customers,
+            "queued": [f"{o.customer_id}:{o.stage}" + "".join(f">{s}" for s in o.then) for o in self.queued],
+            "invalid": [i.describe() for i in self.invalid],
+            "paused": self.paused,
+            "in_flight": self.in_flight,
+            "overdue": self.overdue,
+        }
+
+
+def due_stages(customer: Customer, runs: dict[Stage, StageRun], now: dt.datetime) -> list[Stage]:
+    """The stages whose interval has passed since they were last queued, in cycle order."""
+    due = []
+    for stage in Stage:
+        run = runs.get(stage)
+        last = run.queued_at if run is not None and run.queued_at is not None else None
+        if last is None or now - last >= customer.schedules.every(stage):
+            due.append(stage)
+    return due
+
+
+def is_overdue(customer: Customer, runs: dict[Stage, StageRun], now: dt.datetime) -> bool:
+    for stage, run in runs.items():
+        if run.last_success_at is None:
+            continue
+        if now - run.last_success_at > OVERDUE_INTERVALS * customer.schedules.every(stage):
+            return True
+    return False
+
+
+def is_paused(health: CustomerHealth | None, now: dt.datetime) -> bool:
+    return health is not None and health.status is not HealthStatus.OK and (health.retry_at or now) > now
+
+
+def dispatch_cycle(
+    directory: CustomerDirectory, ledger: RunLedger, queue: WorkQueue, *, now: dt.datetime, cycle_id: str
+) -> DispatchReport:
+    customers, invalid = directory.load()
+    report = DispatchReport(cycle_id=cycle_id, customers=len(customers) + len(invalid), invalid=invalid)
+    for customer in customers:
+        if not customer.enabled:
+            continue
+        if is_paused(ledger.get_health(customer.customer_id), now):
+            report.paused.append(customer.customer_id)
+            continue
+        runs = {run.stage: run for run in ledger.list_runs(customer.customer_id)}
+        if is_overdue(customer, runs, now):
+            report.overdue.append(customer.customer_id)
+        marked = [
+            stage
+            for stage in due_stages(customer, runs, now)
+            if ledger.try_mark_queued(customer.customer_id, stage, cycle_id, now, STALE_AFTER)
+        ]
+        if not marked:
+            if any(run.state.in_flight for run in runs.values()):
+                report.in_flight.append(customer.customer_id)
+            continue
+        order = WorkOrder(customer_id=customer.customer_id, stage=marked[0], cycle_id=cycle_id, then=tuple(marked[1:]))
+        report.queued.append(order)
+    queue.send(report.queued)
+    return report

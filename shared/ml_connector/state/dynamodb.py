@@ -1,0 +1,306 @@
+"""The StateStore on one DynamoDB table (template.yaml: StateTable, keys pk/sk, index gsi1, TTL expires_at).
+
+Item layout (one customer's records never share a partition with another's):
+    C#{customer}                         RUN#{stage}        stage run status
+    C#{customer}                         HEALTH             why a customer is paused
+    C#{customer}                         CURSOR#{stream}    change-stream cursor
+    C#{customer}#MAP#{kind}              {source key}       key mapping / create claim
+    C#{customer}#AUDIT#{kind}#{key}      {iso time}#{id}    audit trail (TTL)
+    C#{customer}#FAIL                    {kind}#{key}       open failure; gsi1 = FAILURES / {customer}#{kind}#{key}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from ml_connector.stage import Stage
+from ml_connector.state.models import (
+    AuditEntry,
+    Cursor,
+    CustomerHealth,
+    FailedRecord,
+    KeyMapping,
+    MappingState,
+    RunCounts,
+    RunState,
+    StageRun,
+)
+
+FAILURES_INDEX = "gsi1"
+_FAILURES_PARTITION = "FAILURES"
+_BATCH_GET_LIMIT = 100
+
+
+def _customer_pk(customer_id: str) -> str:
+    return f"C#{customer_id}"
+
+
+def _mapping_pk(customer_id: str, kind: str) -> str:
+    return f"C#{customer_id}#MAP#{kind}"
+
+
+def _audit_pk(customer_id: str, kind: str, source_key: str) -> str:
+    return f"C#{customer_id}#AUDIT#{kind}#{source_key}"
+
+
+def _failure_pk(customer_id: str) -> str:
+    return f"C#{customer_id}#FAIL"
+
+
+def _to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
+    attributes: dict[str, Any] = json.loads(model.model_dump_json(exclude_none=True), parse_float=Decimal)
+    return {**attributes, **keys}
+
+
+def _is_conditional_failure(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+class DynamoStateStore:
+    def __init__(self, table_name: str, *, audit_retention: dt.timedelta, dynamodb: Any | None = None) -> None:
+        self._table = (dynamodb or boto3.resource("dynamodb")).Table(table_name)
+        self._audit_retention = audit_retention
+
+    # ------------------------------------------------------------------ stage runs
+    def get_run(self, customer_id: str, stage: Stage) -> StageRun | None:
+        item = self._table.get_item(Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"}).get("Item")
+        return StageRun.model_validate(item) if item else None
+
+    def list_runs(self, customer_id: str) -> list[StageRun]:
+        items = self._query(Key("pk").eq(_customer_pk(customer_id)) & Key("sk").begins_with("RUN#"))
+        return [StageRun.model_validate(i) for i in items]
+
+    def try_mark_queued(
+        self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
+    ) -> bool:
+        """Mark a stage queued unless a run of it is already in flight (and not stale). Returns whether it did."""
+        in_flight = [s.value for s in RunState if s.in_flight]
+        try:
+            self._table.update_item(
+                Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"},
+                UpdateExpression=(
+                    "SET customer_id = :c, stage = :s, #state = :q, cycle_id = :cy, updated_at = :now, queued_at = :now"
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR NOT #state IN (:f1, :f2, :f3) OR updated_at < :stale",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":c": customer_id,
+                    ":s": stage.value,
+                    ":q": RunState.QUEUED.value,
+                    ":cy": cycle_id,
+                    ":now": now.isoformat(),
+                    ":f1": in_flight[0],
+                    ":f2": in_flight[1],
+                    ":f3": in_flight[2],
+                    ":stale": (now - stale_after).isoformat(),
+                },
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def mark_running(self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime) -> None:
+        self._table.update_item(
+            Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"},
+            UpdateExpression=(
+                "SET customer_id = :c, stage = :s, #state = :r, cycle_id = :cy, updated_at = :now, started_at = :now"
+            ),
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":c": customer_id,
+                ":s": stage.value,
+                ":r": RunState.RUNNING.value,
+                ":cy": cycle_id,
+                ":now": now.isoformat(),
+            },
+        )
+
+    def mark_finished(
+        self,
+        customer_id: str,
+        stage: Stage,
+        state: RunState,
+        counts: RunCounts,
+        now: dt.datetime,
+        message: str | None = None,
+    ) -> None:
+        expression = "SET #state = :st, updated_at = :now, finished_at = :now, counts = :counts, message = :msg"
+        values: dict[str, Any] = {
+            ":st": state.value,
+            ":now": now.isoformat(),
+            ":counts": counts.model_dump(),
+            ":msg": message or "",
+        }
+        if state in (RunState.SUCCEEDED, RunState.PARTIAL):
+            expression += ", last_success_at = :now"
+        self._table.update_item(
+            Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"},
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
+        )
+
+    # ------------------------------------------------------------------ customer health
+    def get_health(self, customer_id: str) -> CustomerHealth | None:
+        item = self._table.get_item(Key={"pk": _customer_pk(customer_id), "sk": "HEALTH"}).get("Item")
+        return CustomerHealth.model_validate(item) if item else None
+
+    def put_health(self, health: CustomerHealth) -> None:
+        self._table.put_item(Item=_to_item(health, pk=_customer_pk(health.customer_id), sk="HEALTH"))
+
+    # ------------------------------------------------------------------ cursors
+    def get_cursor(self, customer_id: str, stream: str) -> Cursor:
+        item = self._table.get_item(Key={"pk": _customer_pk(customer_id), "sk": f"CURSOR#{stream}"}).get("Item")
+        return Cursor.model_validate(item) if item else Cursor(customer_id=customer_id, stream=stream)
+
+    def save_cursor(self, cursor: Cursor) -> None:
+        self._table.put_item(Item=_to_item(cursor, pk=_customer_pk(cursor.customer_id), sk=f"CURSOR#{cursor.stream}"))
+
+    # ------------------------------------------------------------------ key mappings and claims
+    def get_mapping(self, customer_id: str, kind: str, source_key: str) -> KeyMapping | None:
+        item = self._table.get_item(Key={"pk": _mapping_pk(customer_id, kind), "sk": source_key}).get("Item")
+        return KeyMapping.model_validate(item) if item else None
+
+    def get_mappings(self, customer_id: str, kind: str, source_keys: Iterable[str]) -> dict[str, KeyMapping]:
+        keys = list(dict.fromkeys(source_keys))
+        found: dict[str, KeyMapping] = {}
+        client = self._table.meta.client
+        for start in range(0, len(keys), _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [
+                        {"pk": _mapping_pk(customer_id, kind), "sk": k} for k in keys[start : start + _BATCH_GET_LIMIT]
+                    ]
+                }
+            }
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table.name, []):
+                    mapping = KeyMapping.model_validate(item)
+                    found[mapping.source_key] = mapping
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def iter_mappings(self, customer_id: str, kind: str) -> Iterator[KeyMapping]:
+        for item in self._query(Key("pk").eq(_mapping_pk(customer_id, kind))):
+            yield KeyMapping.model_validate(item)
+
+    def claim(self, customer_id: str, kind: str, source_key: str, now: dt.datetime) -> KeyMapping | None:
+        """Claim a record before creating it remotely. Returns None when the claim is new (go ahead and create);
+        otherwise the existing mapping: SYNCED (already created) or CLAIMED (an earlier attempt may have created it:
+        look it up remotely before creating)."""
+        claim = KeyMapping(
+            customer_id=customer_id,
+            kind=kind,
+            source_key=source_key,
+            state=MappingState.CLAIMED,
+            claimed_at=now,
+        )
+        try:
+            self._table.put_item(
+                Item=_to_item(claim, pk=_mapping_pk(customer_id, kind), sk=source_key),
+                ConditionExpression=Attr("pk").not_exists(),
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                existing = self.get_mapping(customer_id, kind, source_key)
+                if existing is None:  # released between our write and read; claim again
+                    return self.claim(customer_id, kind, source_key, now)
+                return existing
+            raise
+        return None
+
+    def put_mapping(self, mapping: KeyMapping) -> None:
+        self._table.put_item(
+            Item=_to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
+        )
+
+    def release_claim(self, customer_id: str, kind: str, source_key: str) -> None:
+        """Drop a claim whose create was definitely refused (nothing exists remotely)."""
+        try:
+            self._table.delete_item(
+                Key={"pk": _mapping_pk(customer_id, kind), "sk": source_key},
+                ConditionExpression=Attr("state").eq(MappingState.CLAIMED.value),
+            )
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+
+    # ------------------------------------------------------------------ audit trail
+    def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        expires_at = int((dt.datetime.now(dt.UTC) + self._audit_retention).timestamp())
+        with self._table.batch_writer() as batch:
+            for entry in entries:
+                sk = f"{entry.at.isoformat()}#{uuid.uuid4().hex[:8]}"
+                pk = _audit_pk(entry.customer_id, entry.kind, entry.source_key)
+                batch.put_item(Item=_to_item(entry, pk=pk, sk=sk, expires_at=expires_at))
+
+    def list_audit(self, customer_id: str, kind: str, source_key: str) -> list[AuditEntry]:
+        items = self._query(Key("pk").eq(_audit_pk(customer_id, kind, source_key)))
+        return [AuditEntry.model_validate(i) for i in items]
+
+    # ------------------------------------------------------------------ failures
+    def record_failure(self, failure: FailedRecord) -> FailedRecord:
+        """Insert or update an open failure, counting attempts; returns the stored record."""
+        response = self._table.update_item(
+            Key={"pk": _failure_pk(failure.customer_id), "sk": f"{failure.kind}#{failure.source_key}"},
+            UpdateExpression=(
+                "SET customer_id = :c, kind = :k, source_key = :key, stage = :s, #error = :e, retryable = :r,"
+                " last_failed_at = :now, first_failed_at = if_not_exists(first_failed_at, :now),"
+                " attempts = if_not_exists(attempts, :zero) + :one, gsi1pk = :g, gsi1sk = :gs"
+            ),
+            ExpressionAttributeNames={"#error": "error"},
+            ExpressionAttributeValues={
+                ":c": failure.customer_id,
+                ":k": failure.kind,
+                ":key": failure.source_key,
+                ":s": failure.stage.value,
+                ":e": failure.error,
+                ":r": failure.retryable,
+                ":now": failure.last_failed_at.isoformat(),
+                ":zero": 0,
+                ":one": 1,
+                ":g": _FAILURES_PARTITION,
+                ":gs": f"{failure.customer_id}#{failure.kind}#{failure.source_key}",
+            },
+            ReturnValues="ALL_NEW",
+        )
+        return FailedRecord.model_validate(response["Attributes"])
+
+    def resolve_failure(self, customer_id: str, kind: str, source_key: str) -> bool:
+        """Remove an open failure once its record succeeded. Returns whether there was one."""
+        response = self._table.delete_item(
+            Key={"pk": _failure_pk(customer_id), "sk": f"{kind}#{source_key}"}, ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in response
+
+    def list_failures(self, customer_id: str | None = None) -> list[FailedRecord]:
+        if customer_id is not None:
+            items = self._query(Key("pk").eq(_failure_pk(customer_id)))
+        else:
+            items = self._query(Key("gsi1pk").eq(_FAILURES_PARTITION), index=FAILURES_INDEX)
+        return [FailedRecord.model_validate(i) for i in items]
+
+    # ------------------------------------------------------------------ helpers
+    def _query(self, condition: Any, index: str | None = None) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
+        if index:
+            kwargs["IndexName"] = index
+        while True:
+            response = self._table.query(**kwargs)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,151 @@
+"""State records. Times are timezone-aware UTC, except cursor watermarks, which are in the agent's local time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ml_connector.stage import Stage
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # finished; some records failed and went to the retry queue
+    CONTINUING = "continuing"  # time budget spent; a continuation is queued
+    FAILED = "failed"
+    CUSTOMER_UNAVAILABLE = "customer_unavailable"
+
+    @property
+    def in_flight(self) -> bool:
+        return self in (RunState.QUEUED, RunState.RUNNING, RunState.CONTINUING)
+
+
+class RunCounts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    read: int = 0
+    synced: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    waiting: int = 0
+    failed: int = 0
+
+    def add(self, other: RunCounts) -> RunCounts:
+        return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})
+
+
+class StageRun(BaseModel):
+    customer_id: str
+    stage: Stage
+    state: RunState
+    cycle_id: str
+    updated_at: dt.datetime
+    queued_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    last_success_at: dt.datetime | None = None
+    counts: RunCounts = RunCounts()
+    message: str | None = None
+
+
+class HealthStatus(StrEnum):
+    OK = "ok"
+    AGENT_OFFLINE = "agent_offline"
+    AGENT_CREDENTIALS_REJECTED = "agent_credentials_rejected"
+    AVID_CREDENTIALS_REJECTED = "avid_credentials_rejected"
+    AVID_UNAVAILABLE = "avid_unavailable"
+    MISCONFIGURED = "misconfigured"
+
+
+class CustomerHealth(BaseModel):
+    """Set when a run stops for the customer; the dispatcher leaves it alone until ``retry_at``."""
+
+    customer_id: str
+    status: HealthStatus
+    reason: str = ""
+    since: dt.datetime
+    retry_at: dt.datetime | None = None
+    consecutive_failures: int = 0
+
+
+class Cursor(BaseModel):
+    """Where a change stream stands.
+
+    ``watermark``: every record updated before it (agent-local time) has reached a final state.
+    ``pass_since`` / ``page_cursor``: a pass in progress (the ``updated_since`` it polls with and the agent's cursor
+    for the next page), so a continuation resumes exactly where the last invocation stopped.
+    ``pass_high``: the newest update time seen in the pass; it becomes the watermark when the pass completes.
+    """
+
+    customer_id: str
+    stream: str
+    watermark: dt.datetime | None = None
+    pass_since: dt.datetime | None = None
+    page_cursor: str | None = None
+    pass_high: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+class MappingState(StrEnum):
+    CLAIMED = "claimed"  # a create is (or was) under way; the remote record may or may not exist
+    SYNCED = "synced"
+
+
+class KeyMapping(BaseModel):
+    """A Sage record's key, its AvidXchange id, and the hash of the content last sent."""
+
+    customer_id: str
+    kind: str
+    source_key: str
+    state: MappingState
+    remote_id: str | None = None
+    content_hash: str | None = None
+    claimed_at: dt.datetime | None = None
+    synced_at: dt.datetime | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditEvent(StrEnum):
+    READ = "read"
+    TRANSFORMED = "transformed"
+    PUSHED = "pushed"
+    POSTED = "posted"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    WAITING = "waiting"
+    FAILED = "failed"
+    RETRIED = "retried"
+    REPLAYED = "replayed"
+    NOTED = "noted"
+
+
+class AuditEntry(BaseModel):
+    customer_id: str
+    kind: str
+    source_key: str
+    event: AuditEvent
+    at: dt.datetime
+    detail: str = ""
+    remote_id: str | None = None
+    error: str | None = None
+    # Sensitive payloads are stored only envelope-encrypted (see ml_connector.adapters.envelope).
+    sealed_payload: dict[str, str] | None = None
+
+
+class FailedRecord(BaseModel):
+    """An open failure: a record that is in the retry queue or the DLQ and has not succeeded since."""
+
+    customer_id: str
+    kind: str
+    source_key: str
+    stage: Stage
+    error: str
+    retryable: bool
+    attempts: int
+    first_failed_at: dt.datetime
+    last_failed_at: dt.datetime

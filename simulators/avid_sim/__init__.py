@@ -1,0 +1,1 @@
+"""A simulator of the AvidConnect API, for tests and the local demo."""

@@ -1,0 +1,163 @@
+"""Which stages are due, who is paused or overdue: the dispatcher's decisions against in-memory fakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pytest
+
+from ml_connector.customers import Customer, InvalidCustomer, parse_customer_item
+from ml_connector.dispatch import STALE_AFTER, dispatch_cycle, due_stages, is_overdue, is_paused
+from ml_connector.stage import Stage
+from ml_connector.state.models import CustomerHealth, HealthStatus, RunState, StageRun
+from ml_connector.work import WorkOrder
+from tests.support.customers import UTC_NOON, customer_item, make_customer
+
+
+def run(
+    stage: Stage,
+    *,
+    queued_minutes_ago: int,
+    state: RunState = RunState.SUCCEEDED,
+    success_minutes_ago: int | None = None,
+) -> StageRun:
+    return StageRun(
+        customer_id="acme-build",
+        stage=stage,
+        state=state,
+        cycle_id="c0",
+        updated_at=UTC_NOON - dt.timedelta(minutes=queued_minutes_ago),
+        queued_at=UTC_NOON - dt.timedelta(minutes=queued_minutes_ago),
+        last_success_at=None if success_minutes_ago is None else UTC_NOON - dt.timedelta(minutes=success_minutes_ago),
+    )
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.runs: dict[tuple[str, Stage], StageRun] = {}
+        self.health: dict[str, CustomerHealth] = {}
+
+    def list_runs(self, customer_id: str) -> list[StageRun]:
+        return [r for (c, _), r in self.runs.items() if c == customer_id]
+
+    def get_health(self, customer_id: str) -> CustomerHealth | None:
+        return self.health.get(customer_id)
+
+    def try_mark_queued(
+        self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
+    ) -> bool:
+        existing = self.runs.get((customer_id, stage))
+        if existing and existing.state.in_flight and existing.updated_at >= now - stale_after:
+            return False
+        self.runs[(customer_id, stage)] = StageRun(
+            customer_id=customer_id,
+            stage=stage,
+            state=RunState.QUEUED,
+            cycle_id=cycle_id,
+            updated_at=now,
+            queued_at=now,
+        )
+        return True
+
+
+class FakeDirectory:
+    def __init__(self, customers: list[Customer], invalid: list[InvalidCustomer] | None = None) -> None:
+        self.customers = customers
+        self.invalid = invalid or []
+
+    def load(self) -> tuple[list[Customer], list[InvalidCustomer]]:
+        return self.customers, self.invalid
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.sent: list[WorkOrder] = []
+
+    def send(self, orders: Sequence[WorkOrder]) -> None:
+        self.sent += orders
+
+
+@pytest.mark.parametrize(
+    ("minutes_since_queued", "expected"),
+    [
+        ({}, [Stage.VENDORS, Stage.GL, Stage.INVOICES, Stage.PAYMENTS]),
+        ({Stage.VENDORS: 30, Stage.GL: 30, Stage.INVOICES: 30, Stage.PAYMENTS: 30}, [Stage.INVOICES, Stage.PAYMENTS]),
+        ({Stage.VENDORS: 360, Stage.GL: 359, Stage.INVOICES: 29, Stage.PAYMENTS: 14}, [Stage.VENDORS]),
+        ({Stage.VENDORS: 1, Stage.GL: 1, Stage.INVOICES: 1, Stage.PAYMENTS: 15}, [Stage.PAYMENTS]),
+    ],
+)
+def test_due_stages_follow_each_stage_interval(minutes_since_queued: dict[Stage, int], expected: list[Stage]) -> None:
+    customer = make_customer()  # vendors/gl every 360 min, invoices 30, payments 15
+    runs = {stage: run(stage, queued_minutes_ago=m) for stage, m in minutes_since_queued.items()}
+    assert due_stages(customer, runs, UTC_NOON) == expected
+
+
+def test_overdue_when_last_success_is_older_than_three_intervals() -> None:
+    customer = make_customer()
+    fresh = {Stage.INVOICES: run(Stage.INVOICES, queued_minutes_ago=10, success_minutes_ago=90)}
+    stale = {Stage.INVOICES: run(Stage.INVOICES, queued_minutes_ago=10, success_minutes_ago=91)}
+    assert not is_overdue(customer, fresh, UTC_NOON)
+    assert is_overdue(customer, stale, UTC_NOON)
+
+
+def test_paused_only_until_retry_at() -> None:
+    offline = CustomerHealth(
+        customer_id="acme-build",
+        status=HealthStatus.AGENT_OFFLINE,
+        since=UTC_NOON - dt.timedelta(minutes=5),
+        retry_at=UTC_NOON + dt.timedelta(minutes=1),
+    )
+    assert is_paused(offline, UTC_NOON)
+    assert not is_paused(offline, UTC_NOON + dt.timedelta(minutes=2))
+    assert not is_paused(offline.model_copy(update={"status": HealthStatus.OK}), UTC_NOON)
+    assert not is_paused(None, UTC_NOON)
+
+
+def test_a_cycle_queues_one_chained_order_per_customer_and_reports_the_rest() -> None:
+    bad = parse_customer_item(customer_item("broken-co", bank_code="AB"))
+    assert isinstance(bad, InvalidCustomer)
+    paused = make_customer("paused-co")
+    ledger = FakeLedger()
+    ledger.health["paused-co"] = CustomerHealth(
+        customer_id="paused-co",
+        status=HealthStatus.AGENT_CREDENTIALS_REJECTED,
+        since=UTC_NOON,
+        retry_at=UTC_NOON + STALE_AFTER,
+    )
+    queue = FakeQueue()
+    directory = FakeDirectory([make_customer("acme-build"), paused, make_customer("off-co", enabled=False)], [bad])
+
+    report = dispatch_cycle(directory, ledger, queue, now=UTC_NOON, cycle_id="cycle-1")
+
+    assert queue.sent == [
+        WorkOrder(
+            customer_id="acme-build",
+            stage=Stage.VENDORS,
+            cycle_id="cycle-1",
+            then=(Stage.GL, Stage.INVOICES, Stage.PAYMENTS),
+        )
+    ]
+    assert report.paused == ["paused-co"]
+    assert [i.describe() for i in report.invalid] == [
+        "customer broken-co: bank_code: String should match pattern '^[A-Z0-9]$'"
+    ]
+
+    again = dispatch_cycle(directory, ledger, queue, now=UTC_NOON + dt.timedelta(minutes=20), cycle_id="cycle-2")
+    assert again.queued == []
+    assert again.in_flight == ["acme-build"]
+
+    stale = dispatch_cycle(
+        directory, ledger, queue, now=UTC_NOON + STALE_AFTER + dt.timedelta(minutes=1), cycle_id="cycle-3"
+    )
+    # acme-build's run went stale; paused-co's pause has expired too.
+    assert [(o.customer_id, o.cycle_id) for o in stale.queued] == [("acme-build", "cycle-3"), ("paused-co", "cycle-3")]
+
+
+def test_work_order_chain_and_continuation() -> None:
+    order = WorkOrder(customer_id="acme-build", stage=Stage.VENDORS, cycle_id="c", then=(Stage.GL, Stage.INVOICES))
+    following = order.next_in_cycle()
+    assert following == WorkOrder(customer_id="acme-build", stage=Stage.GL, cycle_id="c", then=(Stage.INVOICES,))
+    assert order.continued().deduplication_id == "acme-build:vendors:c:1"
+    assert order.deduplication_id == "acme-build:vendors:c:0"
+    assert WorkOrder(customer_id="a-b-c", stage=Stage.PAYMENTS, cycle_id="c").next_in_cycle() is None
