@@ -62,6 +62,7 @@ def serve_https_in_thread(
         log_level="warning",
         access_log=False,
         lifespan="off",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"https-{chosen}", daemon=True)

@@ -1,2 +1,5 @@
-def handler(event, context):
-    return {}
+"""The ping function: checks one customer's agent and AvidConnect with its real credentials (operator CLI)."""
+
+from ml_connector.handlers import ping_handler
+
+handler = ping_handler()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import warnings
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from ml_connector.settings import FunctionSettings
 from ml_local.aws import LocalAws
 from ml_local.driver import LocalDriver
 from ml_local.lambda_runtime import LocalLambda
-from ml_local.stack import DeployedStack, deploy_stack
+from ml_local.stack import DeployedStack, LocalFunction, deploy_stack
 
 STATE_FILE_NAME = "stack.json"
 
@@ -30,6 +31,21 @@ class LocalStack:
     @property
     def aws(self) -> LocalAws:
         return self.stack.aws
+
+    @contextlib.contextmanager
+    def variant(
+        self, functions: dict[str, LocalFunction], *, extra_environment: dict[str, str] | None = None
+    ) -> Iterator[LocalDriver]:
+        """A driver over the same resources with some functions changed (a shorter timeout, a stand-in handler);
+        only the functions given are delivered to."""
+        variant = dataclasses.replace(self.stack, functions=functions)
+        runtime = LocalLambda(
+            variant, self.work_dir / "logs-variant", extra_environment=_local_runtime_environment(extra_environment)
+        )
+        try:
+            yield LocalDriver(variant, runtime)
+        finally:
+            runtime.close()
 
     def settings(self) -> FunctionSettings:
         """The resource names every function gets from the template (they share Globals)."""

@@ -48,6 +48,9 @@ class Customer(BaseModel):
     extra_segments: tuple[int, ...] = Field(default=(), description="Further GL segments synced as code groups.")
     settle_on: Literal["Sent", "Cleared"] = "Sent"
     overlap_minutes: int = Field(default=10, ge=0, le=1440, description="Look-back added to every change poll.")
+    max_image_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="AvidXchange's invoice image size limit (assumed 25 MB)."
+    )
 
 
 class InvalidCustomer(BaseModel):

@@ -77,18 +77,23 @@ class Cursor(BaseModel):
     """Where a change stream stands.
 
     ``watermark``: every record updated before it (agent-local time) has reached a final state.
-    ``pass_since`` / ``page_cursor``: a pass in progress (the ``updated_since`` it polls with and the agent's cursor
-    for the next page), so a continuation resumes exactly where the last invocation stopped.
-    ``pass_high``: the newest update time seen in the pass; it becomes the watermark when the pass completes.
+    ``pass_started_at``: set while a pass is in progress: the agent's clock when the pass began, which becomes the
+    watermark when the pass completes (records changed during the pass are read again by the next one).
+    ``pass_since`` / ``page_cursor``: the ``updated_since`` the pass polls with and the agent's cursor for the next
+    page, so a continuation resumes exactly where the last invocation stopped.
     """
 
     customer_id: str
     stream: str
     watermark: dt.datetime | None = None
+    pass_started_at: dt.datetime | None = None
     pass_since: dt.datetime | None = None
     page_cursor: str | None = None
-    pass_high: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+
+    @property
+    def in_pass(self) -> bool:
+        return self.pass_started_at is not None
 
 
 class MappingState(StrEnum):

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from ml_local.driver import LocalDriver
-from ml_local.lambda_runtime import LocalLambda
 from ml_local.session import LocalStack
 
 
@@ -41,25 +40,16 @@ class FlakyRetryFunction:
 @pytest.fixture
 def flaky(stack: LocalStack, tmp_path: Path) -> Iterator[FlakyRetryFunction]:
     """The retry queue's consumer swapped for a handler that fails on request; everything else as deployed."""
-    functions = dict(stack.stack.functions)
-    functions["RetryFunction"] = dataclasses.replace(
-        functions["RetryFunction"], code_dir="tests/fixtures/flaky_function"
-    )
-    patched = dataclasses.replace(stack.stack, functions=functions)
+    stand_in = dataclasses.replace(stack.stack.functions["RetryFunction"], code_dir="tests/fixtures/flaky_function")
     seen_file = tmp_path / "seen.jsonl"
-    runtime = LocalLambda(patched, tmp_path / "logs", extra_environment={"FLAKY_SEEN_FILE": str(seen_file)})
-    # Only the retry queue's consumer: the other functions are not part of this test.
-    patched.functions = {"RetryFunction": functions["RetryFunction"]}
-    try:
+    with stack.variant({"RetryFunction": stand_in}, extra_environment={"FLAKY_SEEN_FILE": str(seen_file)}) as driver:
         yield FlakyRetryFunction(
-            LocalDriver(patched, runtime),
+            driver,
             stack.aws.client("sqs"),
             stack.stack.outputs["RetryQueueUrl"],
             stack.stack.outputs["RecordDeadLetterQueueUrl"],
             seen_file,
         )
-    finally:
-        runtime.close()
 
 
 def test_a_message_is_delivered_with_the_template_environment(flaky: FlakyRetryFunction, stack: LocalStack) -> None:

@@ -1,0 +1,69 @@
+"""mlc: operate ml-connector. Every command has --help; errors are one line (exit 2: bad input, 1: failed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from ml_cli.arguments import json_option, target_options
+from ml_cli.commands import SharedOptions, audit, customer, dead_letters, failures, ping, run, secrets, status
+from ml_cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, CliError
+
+PROG = "mlc"
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the command (and where its --help is), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(
+        prog=PROG,
+        description="Operate ml-connector: customers, secrets, ping, runs, status, failures, audit trails and the "
+        "record DLQ. Every command takes a target: --local [PATH] (the local stack) or --stack NAME (AWS).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = SharedOptions(target=target_options(), as_json=json_option())
+    for module in (customer, secrets, ping, run, status, failures, audit, dead_letters):
+        module.register(commands, shared)
+    return parser
+
+
+def _fail(code: int, *lines: str) -> int:
+    for line in lines:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
+    try:
+        code: int = args.handler(args)
+    except CliError as error:
+        return _fail(error.exit_code, *error.lines)
+    except EndpointConnectionError as error:
+        return _fail(EXIT_FAILED, f"{error} (is the local stack up? `ml-local up`)")
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        operation = error.operation_name
+        return _fail(EXIT_FAILED, f"AWS {operation} failed: {details.get('Code')}: {details.get('Message')}")
+    except BotoCoreError as error:
+        return _fail(EXIT_FAILED, f"AWS: {error}")
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""mlc ping: check a customer's agent and AvidConnect with its real credentials, from this machine."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from botocore.exceptions import ClientError
+from ml_connector.adapters.secrets import CustomerSecrets, CustomerSecretsUnavailable, secret_name_of
+from ml_connector.customers import Customer
+from ml_connector.ping import PingReport, ping_customer
+from pydantic import ValidationError
+
+from ml_cli.arguments import customer_id, deployment_from
+from ml_cli.commands import Commands, SharedOptions
+from ml_cli.commands.customer import existing_customer
+from ml_cli.deployment import Deployment
+from ml_cli.output import print_json, table
+
+
+def register(commands: Commands, shared: SharedOptions) -> None:
+    ping = commands.add_parser(
+        "ping",
+        parents=[shared.target, shared.as_json],
+        help="check a customer's agent and AvidConnect with its real credentials",
+        description="Run the ping checks in this process: the agent (health, company, bank code) and AvidConnect "
+        "(company), with the customer's credentials from Secrets Manager. Exit 1 if either check fails.",
+    )
+    ping.add_argument("customer_id", type=customer_id, metavar="ID")
+    ping.set_defaults(handler=ping_command)
+
+
+def secrets_loader(deployment: Deployment) -> Callable[[Customer], CustomerSecrets]:
+    """Reads the secret as the functions do (same prefix rule, same model), through the deployment's session."""
+    client = deployment.client("secretsmanager")
+
+    def load(customer: Customer) -> CustomerSecrets:
+        arn = customer.secret_arn
+        if not secret_name_of(arn).startswith(deployment.secret_prefix):
+            raise CustomerSecretsUnavailable(
+                f"secret {arn} is outside the connector's prefix {deployment.secret_prefix!r}; the functions may not "
+                "read it"
+            )
+        try:
+            raw = client.get_secret_value(SecretId=arn)["SecretString"]
+        except ClientError as error:
+            raise CustomerSecretsUnavailable(
+                f"secret {arn} cannot be read: {error.response['Error'].get('Code')}"
+            ) from None
+        try:
+            return CustomerSecrets.model_validate_json(raw)
+        except ValidationError as error:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "(secret)" for e in error.errors())
+            raise CustomerSecretsUnavailable(f"secret {arn} is missing or has invalid fields: {fields}") from None
+
+    return load
+
+
+def print_report(report: PingReport) -> None:
+    print(f"ping {report.customer_id}: {'ok' if report.ok else 'FAILED'}")
+    rows = [
+        [name, "ok" if check.ok else "FAILED", check.detail]
+        for name, check in (("agent", report.agent), ("avid", report.avid))
+    ]
+    print(table(["system", "result", "detail"], rows))
+    if report.agent_clock_offset_seconds is not None:
+        print(f"agent clock minus UTC: {report.agent_clock_offset_seconds:+.0f}s (Sage server time zone and skew)")
+
+
+def ping_command(args: argparse.Namespace) -> int:
+    deployment = deployment_from(args)
+    customer = existing_customer(deployment, args.customer_id)
+    report = ping_customer(customer, secrets_loader(deployment))
+    if args.json:
+        print_json(report)
+    else:
+        print_report(report)
+    return 0 if report.ok else 1

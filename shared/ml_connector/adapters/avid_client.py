@@ -1,0 +1,377 @@
+"""The connector's only way into AvidXchange: AvidConnect over HTTPS (contract: avidconnect-api.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import ssl
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ml_connector.adapters.retrying import Logger, RetryPolicy, TransientFailure, parse_retry_after
+from ml_connector.adapters.scrubbing import Scrubber
+from ml_connector.adapters.streams import IterableReader
+from ml_connector.connections import AvidConnection
+from ml_connector.domain.avid import (
+    AvidCompany,
+    AvidInvoice,
+    AvidPayment,
+    AvidVendor,
+    AvidVendorRecord,
+    BatchItemResult,
+    EnterpriseCode,
+    EnterpriseCodeRecord,
+    NewInvoice,
+)
+from ml_connector.errors import (
+    AvidAuthFailed,
+    AvidContractViolation,
+    AvidRejected,
+    OutcomeUnknown,
+    RetryLater,
+)
+
+VENDOR_BATCH_SIZE = 100
+ENTERPRISE_CODE_BATCH_SIZE = 500
+PAYMENT_WINDOW = dt.timedelta(days=30)
+B = TypeVar("B", bound=BaseModel)
+K = TypeVar("K", AvidVendor, EnterpriseCode)
+
+# Failures after which the request certainly never reached AvidXchange: safe to repeat even a create.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _iso(value: dt.datetime, name: str) -> str:
+    if value.tzinfo is None:
+        raise ValueError(f"{name} {value.isoformat()} has no time zone; AvidConnect times are absolute (use UTC)")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _messages(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors())
+
+
+def _vendor_key(item: Mapping[str, Any]) -> str | None:
+    code = item.get("ExternalVendorCode")
+    return code if isinstance(code, str) else None
+
+
+def _code_key(item: Mapping[str, Any]) -> str | None:
+    group, value = item.get("GroupName"), item.get("CodeValue")
+    return f"{group}/{value}" if isinstance(group, str) and isinstance(value, str) else None
+
+
+def avid_transport(connection: AvidConnection) -> httpx.BaseTransport:
+    """System CAs (plus ``ca_bundle_pem`` if set), TLS 1.2+, at most ``max_in_flight`` connections."""
+    context = ssl.create_default_context(cadata=connection.ca_bundle_pem)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    limits = httpx.Limits(max_connections=connection.max_in_flight, max_keepalive_connections=connection.max_in_flight)
+    return httpx.HTTPTransport(verify=context, limits=limits, trust_env=False)
+
+
+class AvidClient:
+    """A pooled HTTPS client for one customer's AvidConnect company. Implements ``ports.AvidConnect``.
+
+    At most ``max_in_flight`` requests run at once (the connection pool's size); further calls wait for a free
+    connection up to the pool timeout.
+    """
+
+    def __init__(
+        self,
+        connection: AvidConnection,
+        company_token: str,
+        user_token: str,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        logger: Logger | None = None,
+    ) -> None:
+        self._connection = connection
+        self._retry = retry_policy or RetryPolicy()
+        self._log: Logger = logger or logging.getLogger(__name__)
+        self._scrubber = Scrubber(
+            [company_token, user_token], [connection.company_token_header, connection.user_token_header]
+        )
+        self._http = httpx.Client(
+            base_url=connection.base_url,
+            transport=avid_transport(connection),
+            headers={
+                connection.company_token_header: company_token,
+                connection.user_token_header: user_token,
+                "Accept": "application/json",
+            },
+            timeout=connection.timeouts.as_httpx(),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> AvidClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- the port -------------------------------------------------------------------------------------------
+
+    def company(self) -> AvidCompany:
+        return self._model(AvidCompany, self._call("GET", "/v1/company", what="AvidXchange company"))
+
+    def upsert_vendors(self, vendors: Sequence[AvidVendor]) -> list[BatchItemResult]:
+        return self._upsert(vendors, "/v1/vendors/batch", VENDOR_BATCH_SIZE, _vendor_key, "vendors")
+
+    def find_vendor(self, external_vendor_code: str) -> AvidVendorRecord | None:
+        found = self._list(AvidVendorRecord, "/v1/vendors", {"externalVendorCode": external_vendor_code})
+        return next((v for v in found if v.external_vendor_code == external_vendor_code), None)
+
+    def iter_vendors(self, *, last_modified_from: dt.datetime | None = None) -> Iterator[AvidVendorRecord]:
+        params = {} if last_modified_from is None else {"lastModifiedFrom": _iso(last_modified_from, "from")}
+        return self._list(AvidVendorRecord, "/v1/vendors", params)
+
+    def upsert_enterprise_codes(self, codes: Sequence[EnterpriseCode]) -> list[BatchItemResult]:
+        return self._upsert(
+            codes, "/v1/enterpriseCodes/batch", ENTERPRISE_CODE_BATCH_SIZE, _code_key, "enterprise codes"
+        )
+
+    def iter_enterprise_codes(self, *, group_name: str | None = None) -> Iterator[EnterpriseCodeRecord]:
+        params = {} if group_name is None else {"groupName": group_name}
+        return self._list(EnterpriseCodeRecord, "/v1/enterpriseCodes", params)
+
+    def create_invoice(self, invoice: NewInvoice) -> AvidInvoice:
+        what = f"invoice {invoice.key}"
+        response = self._call(
+            "POST", "/v1/invoices", what=what, json_body=invoice.model_dump(mode="json"), idempotent=False
+        )
+        return self._model(AvidInvoice, response)
+
+    def find_invoices(self, *, vendor_external_code: str, number: str) -> list[AvidInvoice]:
+        params = {"vendorExternalCode": vendor_external_code, "number": number}
+        return list(self._list(AvidInvoice, "/v1/invoices", params))
+
+    def get_invoice(self, invoice_id: str) -> AvidInvoice | None:
+        path = f"/v1/invoices/{quote(invoice_id, safe='')}"
+        response = self._call("GET", path, what=f"invoice {invoice_id}", missing_ok=True)
+        return None if response is None else self._model(AvidInvoice, response)
+
+    def upload_invoice_image(
+        self, invoice_id: str, *, filename: str, content_type: str, content: Iterable[bytes]
+    ) -> None:
+        """Streams ``content`` once; a failed upload is not repeated here (the chunks are gone): retry the record."""
+        self._call(
+            "POST",
+            f"/v1/invoices/{quote(invoice_id, safe='')}/image",
+            what=f"image {filename!r} of invoice {invoice_id}",
+            files={"file": (filename, IterableReader(content), content_type)},
+            replayable=False,
+        )
+
+    def iter_payments(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[AvidPayment]:
+        start, end = _iso(modified_from, "modified_from"), _iso(modified_to, "modified_to")
+        if modified_to < modified_from:
+            raise ValueError(f"payments window {start}..{end} ends before it starts")
+        seen: set[str] = set()
+        window_start = modified_from
+        while True:
+            window_end = min(window_start + PAYMENT_WINDOW, modified_to)
+            params = {
+                "lastModifiedFrom": _iso(window_start, "from"),
+                "lastModifiedTo": _iso(window_end, "to"),
+            }
+            for payment in self._list(AvidPayment, "/v1/payments", params):
+                # Windows share their boundary instant: a payment modified exactly then comes twice.
+                if payment.payment_id not in seen:
+                    seen.add(payment.payment_id)
+                    yield payment
+            if window_end >= modified_to:
+                return
+            window_start = window_end
+
+    def get_payment(self, payment_id: str) -> AvidPayment | None:
+        path = f"/v1/payments/{quote(payment_id, safe='')}"
+        response = self._call("GET", path, what=f"payment {payment_id}", missing_ok=True)
+        return None if response is None else self._model(AvidPayment, response)
+
+    # -- batches and lists ----------------------------------------------------------------------------------
+
+    def _upsert(
+        self,
+        records: Sequence[K],
+        path: str,
+        batch_size: int,
+        key_of: Callable[[Mapping[str, Any]], str | None],
+        what: str,
+    ) -> list[BatchItemResult]:
+        results: list[BatchItemResult] = []
+        for start in range(0, len(records), batch_size):
+            chunk = records[start : start + batch_size]
+            label = f"{what} batch {start + 1}..{start + len(chunk)} of {len(records)}"
+            body = {"Items": [record.model_dump(mode="json") for record in chunk]}
+            response = self._call("POST", path, what=label, json_body=body)
+            answered = [
+                result.model_copy(update={"errors": [self._scrubber.scrub(e) for e in result.errors]})
+                for result in self._model_list(BatchItemResult, self._json(response), "Results", label)
+            ]
+            results += self._align(chunk, answered, key_of)
+        return results
+
+    @staticmethod
+    def _align(
+        chunk: Sequence[K], answered: list[BatchItemResult], key_of: Callable[[Mapping[str, Any]], str | None]
+    ) -> list[BatchItemResult]:
+        """One result per input item, in input order; an item AvidXchange did not answer for becomes a failure."""
+        in_order = len(answered) == len(chunk) and all(
+            key_of(result.item) in (None, record.key) for result, record in zip(answered, chunk, strict=True)
+        )
+        if in_order:
+            return answered
+        by_key = {key: result for result in answered if (key := key_of(result.item)) is not None}
+        return [
+            by_key.get(record.key)
+            or BatchItemResult(
+                successful=False,
+                errors=[f"AvidXchange returned no result for {record.key}; it may not be saved, send it again"],
+                item=record.model_dump(mode="json", include=_key_fields(record)),
+            )
+            for record in chunk
+        ]
+
+    def _list(self, model: type[B], path: str, params: Mapping[str, str]) -> Iterator[B]:
+        page_number = 1
+        while True:
+            what = f"{path} page {page_number}"
+            query = {**params, "pageNumber": str(page_number), "pageSize": str(self._connection.page_size)}
+            body = self._json(self._call("GET", path, what=what, params=query))
+            items = self._model_list(model, body, "Items", what)
+            yield from items
+            paging = body.get("Paging") if isinstance(body, dict) else None
+            page_count = paging.get("PageCount") if isinstance(paging, dict) else None
+            if not isinstance(page_count, int):
+                raise AvidContractViolation(f"{what}: the answer has no Paging.PageCount")
+            if not items or page_number >= page_count:
+                return
+            page_number += 1
+
+    # -- requests and their failures ----------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        files: Mapping[str, Any] | None = None,
+        missing_ok: bool = False,
+        idempotent: bool = True,
+        replayable: bool = True,
+    ) -> httpx.Response | None:
+        """Send with retries; None for a 404 when ``missing_ok``.
+
+        ``idempotent=False``: once the request may have reached AvidXchange, a failure raises ``OutcomeUnknown``
+        instead of repeating it. ``replayable=False``: the body can be sent only once, so nothing is repeated.
+        """
+
+        def attempt() -> httpx.Response | None:
+            try:
+                response = self._http.request(method, path, params=params, json=json_body, files=files)
+            except httpx.HTTPError as exc:
+                detail = self._scrubber.scrub(f"{exc.__class__.__name__}: {exc}")
+                if not idempotent and not isinstance(exc, _UNSENT):
+                    raise OutcomeUnknown(
+                        f"{what}: the connection failed after the request was sent ({detail}); it may have been "
+                        "created: look it up before sending it again"
+                    ) from None
+                raise TransientFailure(RetryLater(f"{what}: AvidXchange did not answer ({detail})")) from None
+            if response.is_success:
+                return response
+            self._raise_for_status(response, what, missing_ok=missing_ok, idempotent=idempotent)
+            return None
+
+        policy = (
+            self._retry if replayable else dataclasses.replace(self._retry, max_attempts=1, server_error_attempts=1)
+        )
+        return policy.run(attempt, what=what, logger=self._log, scrub=self._scrubber.scrub)
+
+    def _raise_for_status(self, response: httpx.Response, what: str, *, missing_ok: bool, idempotent: bool) -> None:
+        """Raise what a failed answer means; return only for a 404 the caller accepts."""
+        status = response.status_code
+        reason = self._reason(response)
+        if status == 404 and missing_ok:
+            return
+        if status in (401, 403):
+            raise AvidAuthFailed(
+                f"{what}: AvidXchange refused the company or user token ({status}: {reason}); generate new tokens "
+                "in AvidSuite (System Setup > Account Information > Connections > API) and update the secret"
+            )
+        if status in (429, 503):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            label = "rate limit reached" if status == 429 else "AvidXchange unavailable"
+            raise TransientFailure(
+                RetryLater(f"{what}: {label} ({status}: {reason}); retry later", retry_after=retry_after),
+                retry_after=retry_after,
+            )
+        if status >= 500:
+            if not idempotent:
+                raise OutcomeUnknown(
+                    f"{what}: AvidXchange failed ({status}: {reason}) and may have created it; "
+                    "look it up before sending it again"
+                )
+            raise TransientFailure(RetryLater(f"{what}: AvidXchange failed ({status}: {reason}); retry later"))
+        raise AvidRejected(f"{what}: AvidXchange refused it ({status}: {reason}); fix the record and replay it")
+
+    def _reason(self, response: httpx.Response) -> str:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return self._scrubber.scrub(response.reason_phrase)
+        exception = body.get("exception") if isinstance(body, dict) else None
+        if not isinstance(exception, dict):
+            return self._scrubber.scrub(response.reason_phrase)
+        parts = [str(exception[k]) for k in ("reason", "detail") if exception.get(k)]
+        if exception.get("avidMessageId"):
+            parts.append(f"avidMessageId {exception['avidMessageId']}")
+        return self._scrubber.scrub(" - ".join(parts) or response.reason_phrase)
+
+    # -- bodies ---------------------------------------------------------------------------------------------
+
+    def _json(self, response: httpx.Response | None) -> Any:
+        assert response is not None  # only keyed reads ask for missing_ok
+        try:
+            return response.json()
+        except ValueError:
+            raise AvidContractViolation(f"{response.request.url.path}: the answer is not JSON") from None
+
+    def _model(self, model: type[B], response: httpx.Response | None) -> B:
+        data = self._json(response)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise AvidContractViolation(
+                self._scrubber.scrub(f"{model.__name__}: the answer does not match the contract ({_messages(exc)})")
+            ) from None
+
+    def _model_list(self, model: type[B], body: Any, field: str, what: str) -> list[B]:
+        items = body.get(field) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise AvidContractViolation(f"{what}: the answer has no {field!r} list")
+        try:
+            return [model.model_validate(item) for item in items]
+        except ValidationError as exc:
+            raise AvidContractViolation(
+                self._scrubber.scrub(f"{what}: an item does not match the contract ({_messages(exc)})")
+            ) from None
+
+
+def _key_fields(record: AvidVendor | EnterpriseCode) -> set[str]:
+    return {"external_vendor_code"} if isinstance(record, AvidVendor) else {"group_name", "code_value"}

@@ -1,0 +1,26 @@
+"""Opens the two clients (agent and AvidConnect) for one customer with its secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ml_connector.adapters.agent_client import AgentClient
+from ml_connector.adapters.avid_client import AvidClient
+from ml_connector.adapters.secrets import CustomerSecrets
+from ml_connector.customers import Customer
+from ml_connector.observability import logger
+
+
+@contextmanager
+def open_customer_systems(customer: Customer, secrets: CustomerSecrets) -> Iterator[tuple[AgentClient, AvidClient]]:
+    with (
+        AgentClient(customer.agent, secrets.agent_key.get_secret_value(), logger=logger) as agent,
+        AvidClient(
+            customer.avid,
+            secrets.avid_company_token.get_secret_value(),
+            secrets.avid_user_token.get_secret_value(),
+            logger=logger,
+        ) as avid,
+    ):
+        yield agent, avid

@@ -1,0 +1,141 @@
+"""The Lambda entry points' shared shape: Powertools decorators, parse the SQS batch, run one use case per record.
+
+Each functions/<name>/app.py is one line that picks its handler from here, so the seven functions cannot drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ml_connector import bootstrap
+from ml_connector.customers import Customer
+from ml_connector.dispatch import dispatch_cycle
+from ml_connector.observability import logger, metrics, record_dispatch, record_run, tracer
+from ml_connector.ping import ping_customer
+from ml_connector.retries import RecordRetry
+from ml_connector.stage import Stage
+from ml_connector.stages.context import TimeBudget
+from ml_connector.stages.retry import retry_record
+from ml_connector.work import WorkOrder
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+# A failed record's next delivery waits 2, 6, 18, 54, ... minutes (capped at SQS's 12 hours).
+RETRY_BASE_SECONDS = 120
+RETRY_FACTOR = 3
+RETRY_MAX_SECONDS = 12 * 60 * 60
+
+
+def _instrumented(function: Handler) -> Handler:
+    wrapped: Handler = logger.inject_lambda_context(log_event=False)(function)
+    wrapped = tracer.capture_lambda_handler(wrapped)
+    return metrics.log_metrics(wrapped, capture_cold_start_metric=True)
+
+
+def dispatcher_handler() -> Handler:
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        report = dispatch_cycle(
+            bootstrap.customer_directory(),
+            bootstrap.state_store(),
+            bootstrap.work_queue(),
+            now=dt.datetime.now(dt.UTC),
+            cycle_id=context.aws_request_id,
+        )
+        record_dispatch(report, bootstrap.settings().environment_name)
+        return report.summary()
+
+    return _instrumented(handle)
+
+
+def work_handler(stage: Stage) -> Handler:
+    """A stage function: one work order per SQS FIFO message (batch size 1)."""
+
+    def handle_order(record: SQSRecord, context: LambdaContext) -> None:
+        order = WorkOrder.model_validate_json(record.body)
+        if order.stage is not stage:
+            raise ValueError(f"work order for stage {order.stage} reached the {stage} function")
+        logger.append_keys(customer_id=order.customer_id, stage=stage.value, cycle_id=order.cycle_id)
+        started = time.monotonic()
+        outcome = bootstrap.stage_runner().run(order, TimeBudget(context.get_remaining_time_in_millis))
+        record_run(
+            stage,
+            order.customer_id,
+            outcome,
+            (time.monotonic() - started) * 1000,
+            bootstrap.settings().environment_name,
+        )
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        processor = SqsFifoPartialProcessor()
+        response = process_partial_response(
+            event=event,
+            record_handler=lambda record: handle_order(record, context),
+            processor=processor,
+            context=context,
+        )
+        return dict(response)
+
+    return _instrumented(handle)
+
+
+def retry_handler() -> Handler:
+    """The retry function: each failed record again; on failure its next delivery is pushed further out."""
+
+    def handle_retry(record: SQSRecord, context: LambdaContext) -> None:
+        retry = RecordRetry.model_validate_json(record.body)
+        receive_count = int(record.attributes.approximate_receive_count)
+        logger.append_keys(customer_id=retry.customer_id, kind=retry.kind, source_key=retry.source_key)
+        try:
+            customer = bootstrap.customer_directory().get(retry.customer_id)
+            if not isinstance(customer, Customer):
+                raise LookupError(f"customer {retry.customer_id} has no valid customer item")
+            with bootstrap.stage_context(customer, TimeBudget(context.get_remaining_time_in_millis)) as ctx:
+                retry_record(ctx, retry, receive_count=receive_count)
+        except Exception:
+            _delay_next_delivery(record, receive_count)
+            raise
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        response = process_partial_response(
+            event=event,
+            record_handler=lambda record: handle_retry(record, context),
+            processor=processor,
+            context=context,
+        )
+        return dict(response)
+
+    return _instrumented(handle)
+
+
+def _delay_next_delivery(record: SQSRecord, receive_count: int) -> None:
+    delay = min(RETRY_BASE_SECONDS * RETRY_FACTOR ** max(0, receive_count - 1), RETRY_MAX_SECONDS)
+    bootstrap.aws_client("sqs").change_message_visibility(
+        QueueUrl=bootstrap.settings().retry_queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
+    )
+
+
+def ping_handler() -> Handler:
+    """Invoked by the operator CLI with ``{"customer_id": ...}``: checks both systems with the real credentials."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        customer_id = str(event.get("customer_id", ""))
+        customer = bootstrap.customer_directory().get(customer_id)
+        if not isinstance(customer, Customer):
+            problem = customer.describe() if customer else f"customer {customer_id!r} has no customer item"
+            return {"customer_id": customer_id, "ok": False, "problem": problem}
+        return ping_customer(customer, bootstrap.customer_secrets).model_dump(mode="json")
+
+    return _instrumented(handle)

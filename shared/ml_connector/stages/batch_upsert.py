@@ -1,0 +1,101 @@
+"""Upserts a page of records in AvidXchange's batch endpoints, one final state per record.
+
+Unchanged records (same content hash as last sent) are not sent. Each item's own result decides its fate: a batch
+answers HTTP 200 even when some items were refused, and each refused item fails alone (audited, queued for retry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from ml_connector.domain.avid import BatchItemResult
+from ml_connector.domain.hashing import content_hash
+from ml_connector.errors import RecordRejected, RetryLater
+from ml_connector.stages.context import StageContext
+from ml_connector.stages.ledger import RecordLedger
+from ml_connector.state.models import KeyMapping, MappingState
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Upsert(Generic[M]):
+    source_key: str
+    payload: M
+    record: dict[str, Any]
+    """The Sage record as read (JSON), so a retry can run it again without reading Sage."""
+    read_detail: str
+    details: dict[str, Any] = field(default_factory=dict)
+    sensitive: bool = False
+
+
+def upsert_batch(
+    ctx: StageContext,
+    ledger: RecordLedger,
+    kind: str,
+    upserts: Sequence[Upsert[M]],
+    send: Callable[[list[M]], list[BatchItemResult]],
+) -> list[Upsert[M]]:
+    """Send what changed; returns the upserts that reached AvidXchange (for callers that track more state)."""
+    existing = ctx.state.get_mappings(ctx.customer_id, kind, (u.source_key for u in upserts))
+    changed: list[tuple[Upsert[M], str]] = []
+    for upsert in upserts:
+        digest = content_hash(upsert.payload)
+        mapping = existing.get(upsert.source_key)
+        if mapping is not None and mapping.state is MappingState.SYNCED and mapping.content_hash == digest:
+            ledger.unchanged(kind, upsert.source_key)
+            continue
+        ledger.read(kind, upsert.source_key, upsert.read_detail)
+        changed.append((upsert, digest))
+    if not changed:
+        return []
+    try:
+        results = send([u.payload for u, _ in changed])
+    except (RetryLater, RecordRejected) as error:
+        for upsert, _ in changed:
+            _fail(ledger, kind, upsert, str(error), retryable=isinstance(error, RetryLater))
+        return []
+    delivered = []
+    now = ctx.clock()
+    for (upsert, digest), result in zip(changed, results, strict=True):
+        if result.successful:
+            _store_mapping(ctx, kind, upsert, digest, result.id, now)
+            sealed = (
+                ledger.seal(kind, upsert.source_key, upsert.payload.model_dump(mode="json"))
+                if upsert.sensitive
+                else None
+            )
+            ledger.synced(kind, upsert.source_key, remote_id=result.id, detail="upserted", sealed_payload=sealed)
+            delivered.append(upsert)
+        else:
+            reason = "AvidXchange refused it: " + ("; ".join(result.errors) or "no reason given")
+            _fail(ledger, kind, upsert, reason, retryable=False)
+    return delivered
+
+
+def _store_mapping(
+    ctx: StageContext, kind: str, upsert: Upsert[Any], digest: str, remote_id: str | None, now: dt.datetime
+) -> None:
+    ctx.state.put_mapping(
+        KeyMapping(
+            customer_id=ctx.customer_id,
+            kind=kind,
+            source_key=upsert.source_key,
+            state=MappingState.SYNCED,
+            remote_id=remote_id,
+            content_hash=digest,
+            synced_at=now,
+            details=upsert.details,
+        )
+    )
+
+
+def _fail(ledger: RecordLedger, kind: str, upsert: Upsert[Any], reason: str, *, retryable: bool) -> None:
+    ledger.failed(
+        kind, upsert.source_key, reason, retryable=retryable, record=upsert.record, sensitive=upsert.sensitive
+    )

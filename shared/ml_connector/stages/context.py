@@ -1,0 +1,56 @@
+"""What a stage run works with: the customer, the two systems, state, the retry queue, and its time budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ml_connector.customers import Customer
+from ml_connector.ports import AvidConnect, SageAgent
+from ml_connector.retries import RetryQueue
+from ml_connector.state.store import StateStore
+
+
+class Sealer(Protocol):
+    def seal(self, payload: Any, context: dict[str, str]) -> dict[str, str]: ...
+    def open(self, sealed: dict[str, str], context: dict[str, str]) -> Any: ...
+
+
+@dataclass
+class TimeBudget:
+    """How long the invocation may still work. ``remaining_ms`` is Lambda's context.get_remaining_time_in_millis;
+    ``reserve_ms`` is kept back to save the cursor, flush the audit and queue the continuation."""
+
+    remaining_ms: Callable[[], int]
+    reserve_ms: int = 60_000
+
+    def exhausted(self) -> bool:
+        return self.remaining_ms() <= self.reserve_ms
+
+    @classmethod
+    def for_seconds(cls, seconds: float, reserve_ms: int = 0) -> TimeBudget:
+        deadline = time.monotonic() + seconds
+        return cls(lambda: int((deadline - time.monotonic()) * 1000), reserve_ms)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class StageContext:
+    customer: Customer
+    agent: SageAgent
+    avid: AvidConnect
+    state: StateStore
+    retries: RetryQueue
+    sealer: Sealer
+    budget: TimeBudget
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
+
+    @property
+    def customer_id(self) -> str:
+        return self.customer.customer_id

@@ -1,0 +1,112 @@
+"""Runs one work order: one stage for one customer, then what comes next (a continuation or the cycle's next stage).
+
+A customer that cannot be reached is paused (the dispatcher leaves it alone until its back-off ends) and the rest of
+its cycle is released; a passing failure of the stage as a whole raises, so SQS delivers the order again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from ml_connector.customers import Customer, InvalidCustomer
+from ml_connector.dispatch import WorkQueue
+from ml_connector.errors import CustomerUnavailable, RetryLater
+from ml_connector.health import healthy, paused
+from ml_connector.stage import Stage
+from ml_connector.stages.context import StageContext, TimeBudget
+from ml_connector.stages.gl import sync_gl
+from ml_connector.stages.invoices import push_invoices
+from ml_connector.stages.result import StageResult
+from ml_connector.stages.vendors import sync_vendors
+from ml_connector.state.models import HealthStatus, RunCounts, RunState
+from ml_connector.state.store import StateStore
+from ml_connector.work import WorkOrder
+
+StageFunction = Callable[[StageContext], StageResult]
+
+STAGES: dict[Stage, StageFunction] = {
+    Stage.VENDORS: sync_vendors,
+    Stage.GL: sync_gl,
+    Stage.INVOICES: push_invoices,
+}
+
+
+class CustomerLookup(Protocol):
+    def get(self, customer_id: str) -> Customer | InvalidCustomer | None: ...
+
+
+OpenContext = Callable[[Customer, TimeBudget], AbstractContextManager[StageContext]]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    state: RunState
+    counts: RunCounts
+
+
+@dataclass
+class StageRunner:
+    customers: CustomerLookup
+    state: StateStore
+    work: WorkQueue
+    open_context: OpenContext
+    clock: Callable[[], dt.datetime]
+
+    def run(self, order: WorkOrder, budget: TimeBudget) -> RunOutcome:
+        customer = self.customers.get(order.customer_id)
+        if not isinstance(customer, Customer):
+            problem = customer.describe() if customer else f"customer {order.customer_id} has no customer item"
+            return self._finish(order, RunState.FAILED, RunCounts(), problem)
+        stage_function = STAGES.get(order.stage)
+        if stage_function is None:
+            return self._finish(order, RunState.FAILED, RunCounts(), f"stage {order.stage} is not available yet")
+        self.state.mark_running(order.customer_id, order.stage, order.cycle_id, self.clock())
+        try:
+            with self.open_context(customer, budget) as ctx:
+                result = stage_function(ctx)
+        except CustomerUnavailable as error:
+            self._pause(customer, error)
+            for later in (order.stage, *order.then):
+                self.state.mark_finished(
+                    order.customer_id, later, RunState.CUSTOMER_UNAVAILABLE, RunCounts(), self.clock(), str(error)
+                )
+            return RunOutcome(RunState.CUSTOMER_UNAVAILABLE, RunCounts())
+        except RetryLater as error:
+            self._finish(order, RunState.FAILED, RunCounts(), f"{error}; the run will be retried")
+            raise
+        self._mark_healthy(customer)
+        counts = self._accumulated(order, result.counts)
+        if not result.complete:
+            outcome = self._finish(order, RunState.CONTINUING, counts, "time budget spent; continuing")
+            self.work.send([order.continued()])
+            return outcome
+        state = RunState.PARTIAL if counts.failed or counts.waiting else RunState.SUCCEEDED
+        outcome = self._finish(order, state, counts, "; ".join(result.errors[:5]) or None)
+        following = order.next_in_cycle()
+        if following is not None:
+            self.work.send([following])
+        return outcome
+
+    def _accumulated(self, order: WorkOrder, counts: RunCounts) -> RunCounts:
+        """A continued run reports the whole run's counts, not just this invocation's."""
+        if order.continuation == 0:
+            return counts
+        previous = self.state.get_run(order.customer_id, order.stage)
+        return previous.counts.add(counts) if previous is not None else counts
+
+    def _finish(self, order: WorkOrder, state: RunState, counts: RunCounts, message: str | None) -> RunOutcome:
+        self.state.mark_finished(order.customer_id, order.stage, state, counts, self.clock(), message)
+        return RunOutcome(state, counts)
+
+    def _pause(self, customer: Customer, error: CustomerUnavailable) -> None:
+        previous = self.state.get_health(customer.customer_id)
+        self.state.put_health(paused(previous, customer.customer_id, error, self.clock()))
+
+    def _mark_healthy(self, customer: Customer) -> None:
+        previous = self.state.get_health(customer.customer_id)
+        if previous is not None and previous.status is not HealthStatus.OK:
+            self.state.put_health(healthy(customer.customer_id, self.clock()))

@@ -1,0 +1,66 @@
+"""Vendors stage: changed Sage 100 vendors (AP_Vendor) upserted into AvidXchange, first of every cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ml_connector.domain.sage import Page, SageVendor
+from ml_connector.domain.vendor_mapping import to_avid_vendor, vendor_is_payable
+from ml_connector.retries import RecordRetry
+from ml_connector.stage import Stage
+from ml_connector.stages.batch_upsert import Upsert, upsert_batch
+from ml_connector.stages.change_stream import run_change_stream
+from ml_connector.stages.context import StageContext
+from ml_connector.stages.ledger import RecordLedger
+from ml_connector.stages.result import StageResult
+
+KIND = "vendor"
+STREAM = "vendors"
+
+
+def sync_vendors(ctx: StageContext) -> StageResult:
+    ledger = RecordLedger(ctx, Stage.VENDORS)
+    agent_now = ctx.agent.health().server_time
+
+    def handle(page: Page[SageVendor]) -> None:
+        for invalid in page.invalid:
+            ledger.failed(
+                KIND,
+                invalid.key,
+                "Sage record breaks the agent contract: " + "; ".join(invalid.errors) + "; correct it in Sage 100",
+                retryable=False,
+                requeue=False,
+            )
+        push_vendors(ctx, ledger, page.items)
+        ledger.flush()
+
+    complete = run_change_stream(
+        ctx,
+        STREAM,
+        lambda since, cursor: ctx.agent.vendors_page(updated_since=since, cursor=cursor),
+        handle,
+        agent_now=agent_now,
+    )
+    return StageResult(complete, ledger.counts, tuple(ledger.errors))
+
+
+def push_vendors(ctx: StageContext, ledger: RecordLedger, vendors: Sequence[SageVendor]) -> None:
+    upserts = [
+        Upsert(
+            source_key=vendor.key,
+            payload=to_avid_vendor(vendor),
+            record=vendor.model_dump(mode="json"),
+            read_detail=f"changed in Sage {vendor.updated_at:%Y-%m-%d %H:%M:%S}",
+            details={"active": vendor_is_payable(vendor)},
+            sensitive=True,  # TaxpayerIDSocialSecurityNo
+        )
+        for vendor in vendors
+    ]
+    upsert_batch(ctx, ledger, KIND, upserts, ctx.avid.upsert_vendors)
+
+
+def retry_vendor(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
+    if retry.sealed_record is None:
+        raise ValueError(f"vendor {retry.source_key}: retry message carries no record")
+    record = ledger.open_sealed(KIND, retry.source_key, retry.sealed_record)
+    push_vendors(ctx, ledger, [SageVendor.model_validate(record)])

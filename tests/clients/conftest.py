@@ -1,0 +1,61 @@
+"""Shared fixtures for the client tests: certificates, and retry policies that record waits instead of sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from ml_connector.adapters.retrying import RetryPolicy
+from sage_agent.tls import CertificateFiles, ensure_self_signed_certificate
+
+
+@dataclass
+class FakeTime:
+    """A clock that only moves when something sleeps; every sleep is recorded."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def policy_for(fake_time: FakeTime) -> Callable[..., RetryPolicy]:
+    """``policy_for(max_attempts=3, ...)``: a policy on the fake clock, jitter fixed at half the ceiling."""
+
+    def build(**overrides: float) -> RetryPolicy:
+        settings: dict[str, object] = {
+            "sleep": fake_time.sleep,
+            "clock": fake_time.clock,
+            "jitter": lambda: 0.5,
+            **overrides,
+        }
+        return RetryPolicy(**settings)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
+    folder: Path = tmp_path_factory.mktemp("tls")
+    files, _ = ensure_self_signed_certificate(folder / "cert.pem", folder / "key.pem", common_name="test-server")
+    return files
+
+
+@pytest.fixture(scope="session")
+def other_certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
+    folder: Path = tmp_path_factory.mktemp("tls-other")
+    files, _ = ensure_self_signed_certificate(folder / "cert.pem", folder / "key.pem", common_name="impostor")
+    return files

@@ -1,0 +1,159 @@
+"""Avid client behaviour the simulator is too well-behaved to show: MockTransport."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from ml_connector.adapters import avid_client
+from ml_connector.adapters.avid_client import AvidClient
+from ml_connector.adapters.retrying import RetryPolicy
+from ml_connector.connections import AvidConnection
+from ml_connector.domain.avid import AvidVendor
+from ml_connector.errors import AvidAuthFailed, AvidRejected, OutcomeUnknown
+
+from .conftest import FakeTime
+from .test_avid_client_live import new_invoice
+from .test_avid_models import PAYMENT
+
+Handler = Callable[[httpx.Request], httpx.Response]
+TOKENS = ("unit-company-token", "unit-user-token")
+
+
+@pytest.fixture
+def serve(
+    monkeypatch: pytest.MonkeyPatch, policy_for: Callable[..., RetryPolicy]
+) -> Iterator[Callable[[Handler], AvidClient]]:
+    clients: list[AvidClient] = []
+
+    def build(handler: Handler) -> AvidClient:
+        monkeypatch.setattr(avid_client, "avid_transport", lambda _: httpx.MockTransport(handler))
+        client = AvidClient(AvidConnection(base_url="https://avid.test"), *TOKENS, retry_policy=policy_for())
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+def json_response(status: int, body: Any) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(body).encode())
+
+
+def page(items: list[dict[str, Any]], number: int = 1, count: int = 1) -> dict[str, Any]:
+    return {"Items": items, "Paging": {"PageNumber": number, "PageSize": 500, "PageCount": count, "TotalItems": 0}}
+
+
+def test_batch_results_missing_or_out_of_order_are_realigned_to_the_input(
+    serve: Callable[[Handler], AvidClient],
+) -> None:
+    answer = {
+        "Results": [
+            {"Successful": True, "Errors": [], "Item": {"Id": "V-3", "ExternalVendorCode": "01-C"}},
+            {
+                "Successful": False,
+                "Errors": [{"Message": "Name is required (token unit-company-token)"}],
+                "Item": {"ExternalVendorCode": "01-A"},
+            },
+        ]
+    }
+    client = serve(lambda _: json_response(200, answer))
+    vendors = [AvidVendor(external_vendor_code=code, name="x") for code in ("01-A", "01-B", "01-C")]
+    results = client.upsert_vendors(vendors)
+    assert [(r.successful, r.item.get("ExternalVendorCode")) for r in results] == [
+        (False, "01-A"),
+        (False, "01-B"),
+        (True, "01-C"),
+    ]
+    assert "no result for 01-B" in results[1].errors[0]
+    assert results[0].errors == ["Name is required (token ***)"]
+
+
+def test_headers_carry_both_tokens(serve: Callable[[Handler], AvidClient]) -> None:
+    seen: list[httpx.Headers] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return json_response(200, {"CompanyId": "C-1", "Name": "Acme"})
+
+    serve(handler).company()
+    assert (seen[0]["X-Company-Token"], seen[0]["X-User-Token"]) == TOKENS
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 413, 422])
+def test_client_errors_are_never_retried(
+    serve: Callable[[Handler], AvidClient], fake_time: FakeTime, status: int
+) -> None:
+    body = {"exception": {"avidMessageId": "m-1", "reason": "Invalid", "detail": "GrossAmount is required"}}
+    client = serve(lambda _: json_response(status, body))
+    with pytest.raises(AvidRejected, match="GrossAmount is required"):
+        client.create_invoice(new_invoice("X-1"))
+    assert fake_time.sleeps == []
+
+
+def test_forbidden_is_an_auth_failure(serve: Callable[[Handler], AvidClient]) -> None:
+    with pytest.raises(AvidAuthFailed):
+        serve(lambda _: json_response(403, {})).company()
+
+
+def test_invoice_create_is_retried_when_the_connection_never_opened(
+    serve: Callable[[Handler], AvidClient], fake_time: FakeTime
+) -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ConnectError("connection refused", request=request)
+        return json_response(201, {**new_invoice("X-2").model_dump(mode="json"), "Id": "I-1", "Status": "Received"})
+
+    assert serve(handler).create_invoice(new_invoice("X-2")).id == "I-1"
+    assert len(calls) == 2
+
+
+def test_invoice_create_after_a_dropped_answer_is_outcome_unknown(serve: Callable[[Handler], AvidClient]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+
+    with pytest.raises(OutcomeUnknown):
+        serve(handler).create_invoice(new_invoice("X-3"))
+
+
+def test_payments_are_fetched_in_windows_of_at_most_30_days_and_deduplicated(
+    serve: Callable[[Handler], AvidClient],
+) -> None:
+    windows: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        query = parse_qs(request.url.query.decode())
+        windows.append((query["lastModifiedFrom"][0], query["lastModifiedTo"][0]))
+        return json_response(200, page([PAYMENT]))  # the same payment in every window
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    payments = list(serve(handler).iter_payments(modified_from=start, modified_to=start + dt.timedelta(days=65)))
+    assert windows == [
+        ("2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z"),
+        ("2026-01-31T00:00:00Z", "2026-03-02T00:00:00Z"),
+        ("2026-03-02T00:00:00Z", "2026-03-07T00:00:00Z"),
+    ]
+    assert [p.payment_id for p in payments] == ["P-7781234"]
+
+
+def test_listing_follows_page_count(serve: Callable[[Handler], AvidClient]) -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        number = int(parse_qs(request.url.query.decode())["pageNumber"][0])
+        asked.append(str(number))
+        code = {"GroupName": "Cost Center", "CodeValue": f"{number:03d}", "IsActive": True}
+        return json_response(200, page([code], number, 3))
+
+    codes = [c.code_value for c in serve(handler).iter_enterprise_codes(group_name="Cost Center")]
+    assert codes == ["001", "002", "003"]
+    assert asked == ["1", "2", "3"]

@@ -1,0 +1,64 @@
+"""Vendors and GL through the whole system: local stack functions, live agent (demo company), live AvidXchange."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ml_connector.domain.gl_mapping import ACCOUNTING_CODES_GROUP
+from ml_connector.stage import Stage
+from ml_connector.state.models import AuditEvent, RunState
+from ml_local.session import LocalStack
+from tests.support.system import ConnectedCustomer, connected_customer
+
+
+@pytest.fixture(scope="module")
+def redrock(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectedCustomer]:
+    with connected_customer(stack, tmp_path_factory.mktemp("refdata"), "refdata-redrock") as system:
+        yield system
+
+
+def test_first_vendor_run_brings_every_vendor_with_its_active_flag(redrock: ConnectedCustomer) -> None:
+    run = redrock.run(Stage.VENDORS)
+    assert run.state is RunState.SUCCEEDED, run.message
+    avid_vendors = redrock.avid.state.vendors
+    assert len(avid_vendors) == run.counts.synced >= 100
+    assert run.counts.failed == 0
+    on_hold = [v for v in avid_vendors.values() if not v.active]
+    assert on_hold, "the demo company has inactive or on-hold vendors; they must arrive deactivated"
+
+
+def test_a_second_run_with_no_changes_sends_nothing(redrock: ConnectedCustomer) -> None:
+    before = {code: v.last_modified_date for code, v in redrock.avid.state.vendors.items()}
+    redrock.agent.clock.advance(dt.timedelta(minutes=30))
+    run = redrock.run(Stage.VENDORS, cycle_id="second")
+    assert run.state is RunState.SUCCEEDED
+    assert run.counts.synced == 0
+    assert {code: v.last_modified_date for code, v in redrock.avid.state.vendors.items()} == before
+
+
+def test_changing_one_vendor_in_sage_sends_exactly_that_one(redrock: ConnectedCustomer) -> None:
+    vendor = next(v for v in redrock.avid.state.vendors.values() if v.active)
+    division, vendor_no = vendor.external_vendor_code.split("-", 1)
+    redrock.agent.clock.advance(dt.timedelta(minutes=30))
+    redrock.agent.backend.update_vendor(division, vendor_no, VendorName="Renamed Supply Co")
+    run = redrock.run(Stage.VENDORS, cycle_id="third")
+    assert run.counts.synced == 1
+    assert redrock.avid.state.vendors[vendor.external_vendor_code].name == "Renamed Supply Co"
+    events = [e.event for e in redrock.audit("vendor", vendor.external_vendor_code)]
+    assert events.count(AuditEvent.PUSHED) == 2
+    pushed = [e for e in redrock.audit("vendor", vendor.external_vendor_code) if e.event is AuditEvent.PUSHED]
+    assert all(e.sealed_payload is not None and "ciphertext" in e.sealed_payload for e in pushed)
+
+
+def test_gl_run_brings_accounts_and_cost_centers(redrock: ConnectedCustomer) -> None:
+    run = redrock.run(Stage.GL)
+    assert run.state is RunState.SUCCEEDED, run.message
+    groups = {group for group, _ in redrock.avid.state.enterprise_codes}
+    assert ACCOUNTING_CODES_GROUP in groups
+    assert "Cost Center" in groups
+    again = redrock.run(Stage.GL, cycle_id="gl-2")
+    assert again.counts.synced == 0

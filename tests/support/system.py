@@ -1,0 +1,133 @@
+"""The whole system for end-to-end tests: the session's local stack, a live agent and AvidXchange simulator over
+HTTPS, and one customer configured as an operator would (customer item + secret), run stage by stage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from avid_sim.testing import RunningAvid, running_avid
+from ml_connector.customers import Customer, customer_to_item
+from ml_connector.stage import Stage
+from ml_connector.state.dynamodb import DynamoStateStore
+from ml_connector.state.models import AuditEntry, RunCounts, StageRun
+from ml_connector.work import WorkOrder
+from ml_local.driver import DeliveryReport
+from ml_local.session import LocalStack
+from sage_agent.testing import RunningAgent, running_agent
+
+AGENT_KEY = "e2e-agent-key-0123456789"
+
+
+@dataclass
+class ConnectedCustomer:
+    stack: LocalStack
+    agent: RunningAgent
+    avid: RunningAvid
+    customer: Customer
+
+    @property
+    def customer_id(self) -> str:
+        return self.customer.customer_id
+
+    @property
+    def state(self) -> DynamoStateStore:
+        return state_store(self.stack)
+
+    def run(self, stage: Stage, *, cycle_id: str = "e2e") -> StageRun:
+        """Queue one work order for the stage, deliver everything until the queues are idle, return the run."""
+        self.queue(stage, cycle_id=cycle_id)
+        self.stack.driver.drain()
+        run = self.state.get_run(self.customer_id, stage)
+        assert run is not None, f"{stage} never ran"
+        return run
+
+    def queue(self, stage: Stage, *, cycle_id: str = "e2e", then: tuple[Stage, ...] = ()) -> None:
+        order = WorkOrder(customer_id=self.customer_id, stage=stage, cycle_id=cycle_id, then=then)
+        self.stack.aws.client("sqs").send_message(
+            QueueUrl=self.stack.settings().work_queue_url(stage),
+            MessageBody=order.model_dump_json(),
+            MessageGroupId=self.customer_id,
+            MessageDeduplicationId=f"{order.deduplication_id}:{id(order)}",
+        )
+
+    def drain(self) -> DeliveryReport:
+        return self.stack.driver.drain()
+
+    def counts(self, stage: Stage) -> RunCounts:
+        run = self.state.get_run(self.customer_id, stage)
+        assert run is not None
+        return run.counts
+
+    def audit(self, kind: str, key: str) -> list[AuditEntry]:
+        return self.state.list_audit(self.customer_id, kind, key)
+
+
+def state_store(stack: LocalStack) -> DynamoStateStore:
+    import datetime as dt
+
+    return DynamoStateStore(
+        stack.settings().state_table, audit_retention=dt.timedelta(days=1), dynamodb=stack.aws.resource("dynamodb")
+    )
+
+
+def configure_customer(
+    stack: LocalStack, agent: RunningAgent, avid: RunningAvid, customer_id: str, **overrides: Any
+) -> Customer:
+    """Store the secret (KMS-encrypted) and the customer item, as the operator CLI does."""
+    settings = stack.settings()
+    secret = stack.aws.client("secretsmanager").create_secret(
+        Name=f"{settings.secret_prefix}{customer_id}",
+        KmsKeyId=settings.connector_key_arn,
+        SecretString=json.dumps(
+            {"agent_key": AGENT_KEY, "avid_company_token": avid.company_token, "avid_user_token": avid.user_token}
+        ),
+    )
+    item: dict[str, Any] = {
+        "customer_id": customer_id,
+        "display_name": "Redrock Construction Co.",
+        "agent": {
+            "base_url": agent.url,
+            "company": agent.company,
+            "tls": {"mode": "pinned", "fingerprint_sha256": agent.certificate.fingerprint_sha256},
+        },
+        "avid": {"base_url": avid.url, "ca_bundle_pem": avid.certificate.cert_path.read_text()},
+        "secret_arn": secret["ARN"],
+        "invoice_start_date": "2020-01-01",
+        "bank_code": "A",
+        "cost_center_segment": 3,
+        **overrides,
+    }
+    customer = Customer.model_validate(item)
+    stack.aws.resource("dynamodb").Table(settings.customers_table).put_item(Item=customer_to_item(customer))
+    return customer
+
+
+@contextmanager
+def connected_customer(
+    stack: LocalStack, tmp_path: Path, customer_id: str, *, seed: str = "demo", **overrides: Any
+) -> Iterator[ConnectedCustomer]:
+    with (
+        running_agent(tmp_path, seed=seed, agent_key=AGENT_KEY) as agent,  # type: ignore[arg-type]
+        running_avid(tmp_path) as avid,
+    ):
+        customer = configure_customer(stack, agent, avid, customer_id, **overrides)
+        yield ConnectedCustomer(stack, agent, avid, customer)
+
+
+def dead_letters(stack: LocalStack) -> list[dict[str, Any]]:
+    """The record DLQ's message bodies, left in place."""
+    sqs = stack.aws.client("sqs")
+    url = stack.stack.outputs["RecordDeadLetterQueueUrl"]
+    bodies: list[dict[str, Any]] = []
+    handles: list[str] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", []):
+        bodies += [json.loads(m["Body"]) for m in batch]
+        handles += [m["ReceiptHandle"] for m in batch]
+    for handle in handles:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return bodies
