@@ -70,7 +70,7 @@ class ReplayOutcome:
     replayed: list[RecordRetry] = field(default_factory=list)
     """The records moved, when they were moved one by one (a move task does not say)."""
     failed: list[str] = field(default_factory=list)
-    """Messages that could not be sent back (they stay in the DLQ)."""
+    """What went wrong with single messages (not sent back, or sent back but not deleted from the DLQ)."""
 
 
 def _parse(body: str) -> RecordRetry | None:
@@ -148,41 +148,44 @@ def _start_move_task(sqs: Any, dlq_url: str, target_url: str) -> ReplayOutcome:
     return ReplayOutcome(moved=int(source.get("ApproximateNumberOfMessages", 0)), move_task_handle=task["TaskHandle"])
 
 
+def _send_back(
+    sqs: Any, dlq_url: str, target_url: str, chosen: list[dict[str, Any]], outcome: ReplayOutcome
+) -> list[str]:
+    """Send ``chosen`` to the target, delete what was sent from the DLQ; returns the receipt handles not sent."""
+    sent = sqs.send_message_batch(
+        QueueUrl=target_url, Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(chosen)]
+    )
+    not_sent = {int(f["Id"]) for f in sent.get("Failed", [])}
+    moved = [m for i, m in enumerate(chosen) if i not in not_sent]
+    outcome.failed += [f"{chosen[i]['MessageId']}: not sent to the retry queue, left in the DLQ" for i in not_sent]
+    if moved:
+        deleted = sqs.delete_message_batch(
+            QueueUrl=dlq_url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(moved)]
+        )
+        outcome.failed += [
+            f"{moved[int(f['Id'])]['MessageId']}: sent back but still in the DLQ (replaying it again is harmless)"
+            for f in deleted.get("Failed", [])
+        ]
+    outcome.moved += len(moved)
+    outcome.replayed += [r for r in (_parse(m["Body"]) for m in moved) if r is not None]
+    return [chosen[i]["ReceiptHandle"] for i in sorted(not_sent)]
+
+
 def _move_matching(
     sqs: Any, dlq_url: str, target_url: str, selection: ReplaySelection, wait_seconds: int
 ) -> ReplayOutcome:
     outcome = ReplayOutcome()
-    kept: list[str] = []
+    release: list[str] = []
     try:
         for messages in _receive_pass(sqs, dlq_url, wait_seconds):
-            chosen = []
-            for message in messages:
-                if selection.matches(_parse(message["Body"])):
-                    chosen.append(message)
-                else:
-                    kept.append(message["ReceiptHandle"])
-            if not chosen:
-                continue
-            sent = sqs.send_message_batch(
-                QueueUrl=target_url,
-                Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(chosen)],
-            )
-            failed_ids = {f["Id"] for f in sent.get("Failed", [])}
-            moved = [m for i, m in enumerate(chosen) if str(i) not in failed_ids]
-            for i, message in enumerate(chosen):
-                if str(i) in failed_ids:
-                    kept.append(message["ReceiptHandle"])
-                    outcome.failed.append(message["MessageId"])
-            if moved:
-                sqs.delete_message_batch(
-                    QueueUrl=dlq_url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(moved)],
-                )
-            outcome.moved += len(moved)
-            outcome.replayed.extend(r for r in (_parse(m["Body"]) for m in moved) if r is not None)
+            chosen = [m for m in messages if selection.matches(_parse(m["Body"]))]
+            unmatched = [m["ReceiptHandle"] for m in messages if m not in chosen]
+            outcome.left_in_dlq += len(unmatched)
+            release += unmatched
+            if chosen:
+                release += _send_back(sqs, dlq_url, target_url, chosen, outcome)
     finally:
-        _release(sqs, dlq_url, kept)
-    outcome.left_in_dlq = len(kept) - len(outcome.failed)
+        _release(sqs, dlq_url, release)
     return outcome
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,6 @@ class _LocalStackFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     endpoint_url: str
-    stack_name: str
     outputs: dict[str, str]
     functions: dict[str, _LocalFunction]
 
@@ -69,50 +69,48 @@ class _LocalStackFile(BaseModel):
 class Deployment:
     """One deployment's resource names and the boto3 session (and endpoint, for the local stack) that reaches them."""
 
-    description: str
     session: boto3.Session
     endpoint_url: str | None
-    outputs: StackOutputs
-    settings: FunctionSettings
+    customers_table: str
+    state_table: str
+    secret_prefix: str
+    connector_key_arn: str
+    retry_queue_url: str
+    record_dlq_url: str
+    work_dlq_url: str
+    work_queue_urls: Mapping[Stage, str]
+    ping_function: str
+    audit_retention: dt.timedelta
 
-    @property
-    def customers_table(self) -> str:
-        return self.outputs.customers_table
-
-    @property
-    def state_table(self) -> str:
-        return self.outputs.state_table
-
-    @property
-    def secret_prefix(self) -> str:
-        return self.outputs.secret_prefix
-
-    @property
-    def connector_key_arn(self) -> str:
-        return self.outputs.connector_key_arn
-
-    @property
-    def retry_queue_url(self) -> str:
-        return self.outputs.retry_queue_url
-
-    @property
-    def record_dlq_url(self) -> str:
-        return self.outputs.record_dlq_url
-
-    @property
-    def work_dlq_url(self) -> str:
-        return self.outputs.work_dlq_url
-
-    @property
-    def ping_function(self) -> str:
-        return self.outputs.ping_function
+    @classmethod
+    def of(
+        cls,
+        session: boto3.Session,
+        endpoint_url: str | None,
+        outputs: StackOutputs,
+        settings: FunctionSettings,
+    ) -> Deployment:
+        return cls(
+            session=session,
+            endpoint_url=endpoint_url,
+            customers_table=outputs.customers_table,
+            state_table=outputs.state_table,
+            secret_prefix=outputs.secret_prefix,
+            connector_key_arn=outputs.connector_key_arn,
+            retry_queue_url=outputs.retry_queue_url,
+            record_dlq_url=outputs.record_dlq_url,
+            work_dlq_url=outputs.work_dlq_url,
+            work_queue_urls={stage: settings.work_queue_url(stage) for stage in Stage},
+            ping_function=outputs.ping_function,
+            audit_retention=dt.timedelta(days=settings.audit_retention_days),
+        )
 
     @property
     def is_local(self) -> bool:
         return self.endpoint_url is not None
 
     def work_queue_url(self, stage: Stage) -> str:
-        return self.settings.work_queue_url(stage)
+        return self.work_queue_urls[stage]
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url)
@@ -125,9 +123,7 @@ class Deployment:
 
     def state(self) -> DynamoStateStore:
         return DynamoStateStore(
-            self.state_table,
-            audit_retention=dt.timedelta(days=self.settings.audit_retention_days),
-            dynamodb=self.resource("dynamodb"),
+            self.state_table, audit_retention=self.audit_retention, dynamodb=self.resource("dynamodb")
         )
 
 
@@ -160,35 +156,28 @@ def local_deployment(stack_file: Path) -> Deployment:
     ping = next((f for f in described.functions.values() if f.name == outputs.ping_function), None)
     if ping is None:
         raise BadInput(f"{where} does not describe the ping function {outputs.ping_function}")
-    return Deployment(
-        description=f"local stack {described.stack_name} at {described.endpoint_url}",
-        session=boto3.Session(region_name=outputs.region, **LOCAL_CREDENTIALS),
-        endpoint_url=described.endpoint_url,
-        outputs=outputs,
-        settings=_settings(ping.environment, where),
+    return Deployment.of(
+        boto3.Session(region_name=outputs.region, **LOCAL_CREDENTIALS),
+        described.endpoint_url,
+        outputs,
+        _settings(ping.environment, where),
     )
 
 
 def aws_deployment(stack_name: str, *, profile: str | None = None, region: str | None = None) -> Deployment:
     """A deployed CloudFormation stack: its Outputs, and the ping function's environment for the work queues."""
+    where = f"stack {stack_name}"
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
         stacks = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
         raw = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-        where = f"stack {stack_name}"
         outputs = _outputs(raw, where)
         config = session.client("lambda").get_function_configuration(FunctionName=outputs.ping_function)
     except ClientError as error:
         if error.response["Error"].get("Code") == "ValidationError":
-            raise BadInput(f"stack {stack_name}: {error.response['Error'].get('Message')}") from None
+            raise BadInput(f"{where}: {error.response['Error'].get('Message')}") from None
         raise
     except BotoCoreError as error:
-        raise OperationFailed(f"cannot reach AWS for stack {stack_name}: {error}") from None
+        raise OperationFailed(f"cannot reach AWS for {where}: {error}") from None
     environment = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
-    return Deployment(
-        description=f"stack {stack_name} in {session.region_name}",
-        session=session,
-        endpoint_url=None,
-        outputs=outputs,
-        settings=_settings(environment, where),
-    )
+    return Deployment.of(session, None, outputs, _settings(environment, where))

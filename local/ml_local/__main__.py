@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from ml_local.demo import run_demo
+from ml_local.demo import keep_running_by_default, run_demo
 from ml_local.session import STATE_FILE_NAME, local_stack
 from ml_local.template import REPO_ROOT
 
@@ -27,7 +27,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     up.add_argument("--port", type=int, default=4566, help="moto server port on 127.0.0.1 (default 4566)")
     up.add_argument("--tick", type=float, default=60.0, help="seconds between dispatcher firings and queue deliveries")
     demo = commands.add_parser("demo", help="run the whole system with the demo company and print a report")
-    demo.add_argument("--keep-running", action="store_true", help="leave the stack up afterwards for the CLI")
+    demo.add_argument(
+        "--exit", action="store_true", help="stop after the report (default when not run from a terminal)"
+    )
     return parser.parse_args(argv)
 
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         _up(args.work_dir, args.port, args.tick)
         return 0
-    return run_demo(args.work_dir, keep_running=args.keep_running)
+    return run_demo(args.work_dir, keep_running=keep_running_by_default() and not args.exit)
 
 
 if __name__ == "__main__":

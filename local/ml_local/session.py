@@ -57,6 +57,7 @@ def _quiet_moto() -> None:
     # every request; neither helps someone running the demo.
     warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
 
 
 def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, str]:

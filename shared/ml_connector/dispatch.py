@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ml_connector.customers import Customer, InvalidCustomer
-from ml_connector.stage import Stage
+from ml_connector.stage import CYCLE, Stage
 from ml_connector.state.models import CustomerHealth, HealthStatus, StageRun
 from ml_connector.work import WorkOrder
 
@@ -60,7 +60,7 @@ class DispatchReport:
 def due_stages(customer: Customer, runs: dict[Stage, StageRun], now: dt.datetime) -> list[Stage]:
     """The stages whose interval has passed since they were last queued, in cycle order."""
     due = []
-    for stage in Stage:
+    for stage in CYCLE:
         run = runs.get(stage)
         last = run.queued_at if run is not None and run.queued_at is not None else None
         if last is None or now - last >= customer.schedules.every(stage):

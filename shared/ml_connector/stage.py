@@ -11,8 +11,7 @@ class Stage(StrEnum):
     INVOICES = "invoices"
     PAYMENTS = "payments"
 
-    @property
-    def next(self) -> Stage | None:
-        order = list(Stage)
-        index = order.index(self)
-        return order[index + 1] if index + 1 < len(order) else None
+
+# The stages this release runs, in cycle order. Payments (AvidXchange -> Sage manual checks) has its queue, function
+# and permissions in the template already; the dispatcher queues it once its stage is built.
+CYCLE: tuple[Stage, ...] = (Stage.VENDORS, Stage.GL, Stage.INVOICES)

@@ -57,3 +57,21 @@ def test_openapi_declares_the_error_body_for_every_operation(agent: RunningAgent
     post = document["paths"]["/v1/companies/{company}/ap/payments"]["post"]
     assert {"201", "409", "422"} <= set(post["responses"])
     assert "Retry-After" in post["responses"]["423"]["headers"]
+
+
+def test_an_unexpected_failure_is_500_boi_error_with_the_contract_body(
+    client: httpx.Client, agent: RunningAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("COM object went away")
+
+    monkeypatch.setattr(agent.backend, "gl_segments", broken)
+    response = client.get("/gl/segments")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {
+            "code": "boi_error",
+            "message": "unexpected agent failure: RuntimeError: COM object went away",
+            "retryable": True,
+        }
+    }

@@ -11,6 +11,7 @@ import pytest
 from ml_cli.__main__ import main
 from ml_cli.deployment import Deployment, local_deployment
 from ml_connector.retries import RecordRetry
+from ml_connector.stage import Stage
 from ml_local.session import STATE_FILE_NAME, LocalStack
 
 
@@ -78,7 +79,7 @@ def queue_cleanup(deployment: Deployment) -> Iterator[set[str]]:
     yield customer_ids
     if customer_ids:
         urls = [deployment.record_dlq_url, deployment.retry_queue_url]
-        urls += [deployment.settings.work_queue_url(s) for s in ("vendors", "gl", "invoices", "payments")]  # type: ignore[arg-type]
+        urls += [deployment.work_queue_url(stage) for stage in Stage]
         for url in urls:
             _remove_messages(deployment, url, customer_ids)
 

@@ -55,6 +55,13 @@ class ConnectedCustomer:
             MessageDeduplicationId=f"{order.deduplication_id}:{id(order)}",
         )
 
+    def update_customer(self, **changes: Any) -> None:
+        """Rewrite the customer item, as an operator editing it would."""
+        self.customer = self.customer.model_copy(update=changes)
+        self.stack.aws.resource("dynamodb").Table(self.stack.settings().customers_table).put_item(
+            Item=customer_to_item(self.customer)
+        )
+
     def drain(self) -> DeliveryReport:
         return self.stack.driver.drain()
 
@@ -76,7 +83,13 @@ def state_store(stack: LocalStack) -> DynamoStateStore:
 
 
 def configure_customer(
-    stack: LocalStack, agent: RunningAgent, avid: RunningAvid, customer_id: str, **overrides: Any
+    stack: LocalStack,
+    agent: RunningAgent,
+    avid: RunningAvid,
+    customer_id: str,
+    *,
+    agent_page_size: int = 500,
+    **overrides: Any,
 ) -> Customer:
     """Store the secret (KMS-encrypted) and the customer item, as the operator CLI does."""
     settings = stack.settings()
@@ -94,6 +107,7 @@ def configure_customer(
             "base_url": agent.url,
             "company": agent.company,
             "tls": {"mode": "pinned", "fingerprint_sha256": agent.certificate.fingerprint_sha256},
+            "page_size": agent_page_size,
         },
         "avid": {"base_url": avid.url, "ca_bundle_pem": avid.certificate.cert_path.read_text()},
         "secret_arn": secret["ARN"],
@@ -131,3 +145,21 @@ def dead_letters(stack: LocalStack) -> list[dict[str, Any]]:
     for handle in handles:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
     return bodies
+
+
+def replay_dead_letters(stack: LocalStack, source_key: str) -> int:
+    """Move one record's messages from the record DLQ back to the retry queue (as `mlc replay --record` does)."""
+    sqs = stack.aws.client("sqs")
+    dlq = stack.stack.outputs["RecordDeadLetterQueueUrl"]
+    moved, others = 0, []
+    while batch := sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", []):
+        for message in batch:
+            if json.loads(message["Body"])["source_key"] != source_key:
+                others.append(message["ReceiptHandle"])
+                continue
+            sqs.send_message(QueueUrl=stack.stack.outputs["RetryQueueUrl"], MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    for handle in others:
+        sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=handle, VisibilityTimeout=0)
+    return moved

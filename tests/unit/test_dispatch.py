@@ -81,14 +81,14 @@ class FakeQueue:
 @pytest.mark.parametrize(
     ("minutes_since_queued", "expected"),
     [
-        ({}, [Stage.VENDORS, Stage.GL, Stage.INVOICES, Stage.PAYMENTS]),
-        ({Stage.VENDORS: 30, Stage.GL: 30, Stage.INVOICES: 30, Stage.PAYMENTS: 30}, [Stage.INVOICES, Stage.PAYMENTS]),
-        ({Stage.VENDORS: 360, Stage.GL: 359, Stage.INVOICES: 29, Stage.PAYMENTS: 14}, [Stage.VENDORS]),
-        ({Stage.VENDORS: 1, Stage.GL: 1, Stage.INVOICES: 1, Stage.PAYMENTS: 15}, [Stage.PAYMENTS]),
+        ({}, [Stage.VENDORS, Stage.GL, Stage.INVOICES]),
+        ({Stage.VENDORS: 30, Stage.GL: 30, Stage.INVOICES: 30}, [Stage.INVOICES]),
+        ({Stage.VENDORS: 360, Stage.GL: 359, Stage.INVOICES: 29}, [Stage.VENDORS]),
+        ({Stage.VENDORS: 1, Stage.GL: 1, Stage.INVOICES: 30}, [Stage.INVOICES]),
     ],
 )
 def test_due_stages_follow_each_stage_interval(minutes_since_queued: dict[Stage, int], expected: list[Stage]) -> None:
-    customer = make_customer()  # vendors/gl every 360 min, invoices 30, payments 15
+    customer = make_customer()  # vendors/gl every 360 min, invoices 30
     runs = {stage: run(stage, queued_minutes_ago=m) for stage, m in minutes_since_queued.items()}
     assert due_stages(customer, runs, UTC_NOON) == expected
 
@@ -135,7 +135,7 @@ def test_a_cycle_queues_one_chained_order_per_customer_and_reports_the_rest() ->
             customer_id="acme-build",
             stage=Stage.VENDORS,
             cycle_id="cycle-1",
-            then=(Stage.GL, Stage.INVOICES, Stage.PAYMENTS),
+            then=(Stage.GL, Stage.INVOICES),
         )
     ]
     assert report.paused == ["paused-co"]
@@ -161,3 +161,10 @@ def test_work_order_chain_and_continuation() -> None:
     assert order.continued().deduplication_id == "acme-build:vendors:c:1"
     assert order.deduplication_id == "acme-build:vendors:c:0"
     assert WorkOrder(customer_id="a-b-c", stage=Stage.PAYMENTS, cycle_id="c").next_in_cycle() is None
+
+
+def test_the_cycle_runs_exactly_the_stages_the_runner_has() -> None:
+    from ml_connector.stage import CYCLE
+    from ml_connector.stages.runner import STAGES
+
+    assert tuple(STAGES) == CYCLE

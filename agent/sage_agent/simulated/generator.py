@@ -22,8 +22,8 @@ from typing import Any
 
 from sage_agent.sage_time import SageStamp, format_sage_date
 from sage_agent.simulated.images import invoice_image
+from sage_agent.simulated.rows import sha256_hex
 from sage_agent.simulated.schema import connect, create_schema
-from sage_agent.simulated.store import sha256_hex
 
 DEMO_COMPANY_CODE = "RCC"
 DEMO_COMPANY_NAME = "Redrock Construction Co."

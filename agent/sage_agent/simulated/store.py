@@ -10,7 +10,6 @@ test clock stands still), so a change feed paged by (stamp, key) neither skips n
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -31,19 +30,15 @@ from sage_agent.backend import (
     FieldProblem,
     InvoiceFilter,
     InvoiceImage,
-    RecordKey,
     RecordLocked,
     WriteRefused,
 )
 from sage_agent.records import (
-    AccountSegment,
     CompanyInfo,
     GLAccount,
     GLSegment,
     InvoiceHeaderFields,
-    InvoiceLine,
     ManualCheck,
-    ManualCheckLine,
     ManualCheckResult,
     OpenInvoice,
     RecordedManualCheck,
@@ -53,6 +48,22 @@ from sage_agent.records import (
     field_problems,
 )
 from sage_agent.sage_time import Clock, SageStamp, format_sage_date, parse_sage_date
+from sage_agent.simulated.check_rules import apply_to_invoices, check_period, manual_check_problems
+from sage_agent.simulated.rows import (
+    INSERT_INVOICE,
+    INVOICE_HEADER_COLUMNS,
+    INVOICE_KEY,
+    INVOICE_SELECT,
+    UPDATE_INVOICE_HEADER,
+    VENDOR_COLUMNS,
+    cents,
+    gl_account_from_row,
+    open_invoices_from_rows,
+    read_manual_check,
+    segment_value_from_row,
+    sha256_hex,
+    vendor_from_row,
+)
 from sage_agent.simulated.schema import connect, create_schema
 
 SIMULATED_SAGE_VERSION = "Sage 100 Advanced 2024 (simulated)"
@@ -62,34 +73,6 @@ GL_ACCOUNT_TABLE = "GL_Account"
 SEGMENT_VALUE_TABLE = "GL_SubAccount"
 IMAGE_CHUNK_BYTES = 64 * 1024
 
-_VENDOR_COLUMNS = tuple(VendorFields.model_fields)
-_INVOICE_HEADER_COLUMNS = tuple(InvoiceHeaderFields.model_fields)
-_INVOICE_KEY = ("APDivisionNo", "VendorNo", "InvoiceNo")
-_INSERT_INVOICE = (
-    f"INSERT INTO invoices ({', '.join(_INVOICE_HEADER_COLUMNS)}, InvoiceAmt, Balance, updated_stamp)"  # noqa: S608
-    f" VALUES ({', '.join('?' * (len(_INVOICE_HEADER_COLUMNS) + 3))})"
-)
-_UPDATE_INVOICE_HEADER = (
-    f"UPDATE invoices SET {', '.join(f'{c} = ?' for c in _INVOICE_HEADER_COLUMNS)}, updated_stamp = ?"  # noqa: S608
-    " WHERE APDivisionNo = ? AND VendorNo = ? AND InvoiceNo = ?"
-)
-_INVOICE_SELECT = (
-    "SELECT i.*, EXISTS (SELECT 1 FROM invoice_images m WHERE m.APDivisionNo = i.APDivisionNo"
-    " AND m.VendorNo = i.VendorNo AND m.InvoiceNo = i.InvoiceNo) AS HasImage FROM invoices i"
-)
-# CROSS JOIN keeps the page's keys as the outer loop, so each key is one primary-key lookup.
-_SELECT_LINES = (
-    "SELECT l.APDivisionNo, l.VendorNo, l.InvoiceNo, l.AccountKey, a.Account, l.DistributionAmt, l.Comment"
-    " FROM (VALUES {values}) AS k CROSS JOIN invoice_lines l"
-    " ON l.APDivisionNo = k.column1 AND l.VendorNo = k.column2 AND l.InvoiceNo = k.column3"
-    " JOIN gl_accounts a USING (AccountKey)"
-    " ORDER BY l.APDivisionNo, l.VendorNo, l.InvoiceNo, l.LineNo"
-)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
 
 @dataclass(frozen=True)
 class Distribution:
@@ -98,14 +81,6 @@ class Distribution:
     account_key: str
     amount: Decimal
     comment: str = ""
-
-
-def cents(amount: Decimal) -> int:
-    return int(amount.quantize(Decimal("0.01")) * 100)
-
-
-def money(value: int) -> Decimal:
-    return (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
 def _refusal(record: str, error: ValidationError) -> WriteRefused:
@@ -273,12 +248,12 @@ class SimulatedBackend:
     def browse_vendors(self, window: ChangeWindow) -> list[Vendor]:
         with self._read() as conn:
             rows = self._browse(conn, "SELECT * FROM vendors", ("APDivisionNo", "VendorNo"), window)
-        return [self._vendor(row) for row in rows]
+        return [vendor_from_row(row) for row in rows]
 
     def browse_gl_accounts(self, window: ChangeWindow) -> list[GLAccount]:
         with self._read() as conn:
             rows = self._browse(conn, "SELECT * FROM gl_accounts", ("AccountKey",), window)
-        return [self._gl_account(row) for row in rows]
+        return [gl_account_from_row(row) for row in rows]
 
     def browse_segment_values(self, window: ChangeWindow, segment_no: int | None) -> list[SegmentValue]:
         where, params = (["SegmentNo = ?"], [segment_no]) if segment_no is not None else ([], [])
@@ -286,7 +261,7 @@ class SimulatedBackend:
             rows = self._browse(
                 conn, "SELECT * FROM gl_subaccounts", ("SegmentNo", "SubAccountCode"), window, where, params
             )
-        return [self._segment_value(row) for row in rows]
+        return [segment_value_from_row(row) for row in rows]
 
     def browse_open_invoices(self, window: ChangeWindow, invoice_filter: InvoiceFilter) -> list[OpenInvoice]:
         where: list[str] = ["Balance != 0"]
@@ -298,8 +273,8 @@ class SimulatedBackend:
             where.append("APDivisionNo = ?")
             params.append(invoice_filter.division)
         with self._read() as conn:
-            rows = self._browse(conn, _INVOICE_SELECT, _INVOICE_KEY, window, where, params)
-            return self._open_invoices(conn, rows)
+            rows = self._browse(conn, INVOICE_SELECT, INVOICE_KEY, window, where, params)
+            return open_invoices_from_rows(conn, rows)
 
     # ---- SageBackend: keyed reads ------------------------------------------------------------------
 
@@ -308,20 +283,20 @@ class SimulatedBackend:
             row = conn.execute(
                 "SELECT * FROM vendors WHERE APDivisionNo = ? AND VendorNo = ?", (division, vendor_no)
             ).fetchone()
-        return self._vendor(row) if row else None
+        return vendor_from_row(row) if row else None
 
     def read_gl_account(self, account_key: str) -> GLAccount | None:
         with self._read() as conn:
             row = conn.execute("SELECT * FROM gl_accounts WHERE AccountKey = ?", (account_key,)).fetchone()
-        return self._gl_account(row) if row else None
+        return gl_account_from_row(row) if row else None
 
     def read_open_invoice(self, division: str, vendor_no: str, invoice_no: str) -> OpenInvoice | None:
         with self._read() as conn:
             rows = conn.execute(
-                f"{_INVOICE_SELECT} WHERE APDivisionNo = ? AND VendorNo = ? AND InvoiceNo = ? AND Balance != 0",
+                f"{INVOICE_SELECT} WHERE APDivisionNo = ? AND VendorNo = ? AND InvoiceNo = ? AND Balance != 0",
                 (division, vendor_no, invoice_no),
             ).fetchall()
-            invoices = self._open_invoices(conn, rows)
+            invoices = open_invoices_from_rows(conn, rows)
         return invoices[0] if invoices else None
 
     def read_invoice_image(self, division: str, vendor_no: str, invoice_no: str) -> InvoiceImage | None:
@@ -345,17 +320,19 @@ class SimulatedBackend:
 
     def read_manual_check(self, bank_code: str, check_no: str) -> RecordedManualCheck | None:
         with self._read() as conn:
-            return self._manual_check(conn, bank_code, check_no)
+            return read_manual_check(conn, bank_code, check_no)
 
     # ---- SageBackend: manual checks ----------------------------------------------------------------
 
     def record_manual_check(self, check: ManualCheck, *, post: bool) -> ManualCheckResult:
         label = f"manual check {check.BankCode}/{check.CheckNo} for vendor {check.APDivisionNo}-{check.VendorNo}"
         with self._write() as conn:
-            existing = self._manual_check(conn, check.BankCode, check.CheckNo)
+            existing = read_manual_check(conn, check.BankCode, check.CheckNo)
             if existing is not None:
                 raise AlreadyExists(existing)
-            problems = self._manual_check_problems(conn, check)
+            problems = manual_check_problems(
+                conn, check, company=self._meta(conn, "company_code"), period=self.check_period()
+            )
             if problems:
                 details = "; ".join(f"{p.field}: {p.message}" for p in problems)
                 raise WriteRefused(f"{label} refused: {details}", problems)
@@ -402,7 +379,7 @@ class SimulatedBackend:
                 ],
             )
             if post:
-                self._apply_to_invoices(conn, check.APDivisionNo, check.VendorNo, check.Lines, stamp)
+                apply_to_invoices(conn, check.APDivisionNo, check.VendorNo, check.Lines, stamp)
         return ManualCheckResult(
             BankCode=check.BankCode, CheckNo=check.CheckNo, BatchNo=f"{batch_no:05d}", Posted=post, CheckAmt=check_amt
         )
@@ -415,9 +392,9 @@ class SimulatedBackend:
                 return 0
             stamp = self._stamp(conn)
             for key in keys:
-                check = self._manual_check(conn, key["BankCode"], key["CheckNo"])
+                check = read_manual_check(conn, key["BankCode"], key["CheckNo"])
                 assert check is not None
-                self._apply_to_invoices(conn, check.APDivisionNo, check.VendorNo, check.Lines, stamp)
+                apply_to_invoices(conn, check.APDivisionNo, check.VendorNo, check.Lines, stamp)
                 conn.execute(
                     "UPDATE manual_checks SET Posted = 1, updated_stamp = ? WHERE BankCode = ? AND CheckNo = ?",
                     (stamp.ordinal, check.BankCode, check.CheckNo),
@@ -426,101 +403,7 @@ class SimulatedBackend:
 
     def check_period(self) -> tuple[dt.date, dt.date]:
         """The AP period a check date must fall in: the AP module date's month +/- the configured window."""
-        module = self.ap_module_date()
-        first_month = module.year * 12 + module.month - 1 - self._check_date_window_months
-        last_month = module.year * 12 + module.month - 1 + self._check_date_window_months + 1
-        start = dt.date(first_month // 12, first_month % 12 + 1, 1)
-        end = dt.date(last_month // 12, last_month % 12 + 1, 1) - dt.timedelta(days=1)
-        return start, end
-
-    def _manual_check_problems(self, conn: sqlite3.Connection, check: ManualCheck) -> list[FieldProblem]:
-        problems: list[FieldProblem] = []
-        company = self._meta(conn, "company_code")
-        if not conn.execute("SELECT 1 FROM bank_codes WHERE BankCode = ?", (check.BankCode,)).fetchone():
-            problems.append(FieldProblem("BankCode", f"bank code {check.BankCode} does not exist in company {company}"))
-        vendor = conn.execute(
-            "SELECT VendorStatus FROM vendors WHERE APDivisionNo = ? AND VendorNo = ?",
-            (check.APDivisionNo, check.VendorNo),
-        ).fetchone()
-        vendor_label = f"{check.APDivisionNo}-{check.VendorNo}"
-        if vendor is None:
-            problems.append(FieldProblem("VendorNo", f"vendor {vendor_label} does not exist in company {company}"))
-        elif vendor["VendorStatus"] == "I":
-            problems.append(FieldProblem("VendorNo", f"vendor {vendor_label} is inactive; reactivate it in Sage"))
-        start, end = self.check_period()
-        if not start <= check.CheckDate <= end:
-            problems.append(
-                FieldProblem(
-                    "CheckDate",
-                    f"check date {format_sage_date(check.CheckDate)} is outside the AP period "
-                    f"{format_sage_date(start)}..{format_sage_date(end)}",
-                )
-            )
-        if sum(line.AmountPaid for line in check.Lines) < 0:
-            problems.append(
-                FieldProblem("Lines", "the check total is negative; credit memos must be offset by invoices")
-            )
-        seen: set[str] = set()
-        for index, line in enumerate(check.Lines):
-            problems += self._line_problems(conn, check, index, line, seen)
-        return problems
-
-    def _line_problems(
-        self, conn: sqlite3.Connection, check: ManualCheck, index: int, line: ManualCheckLine, seen: set[str]
-    ) -> list[FieldProblem]:
-        where = f"Lines[{index}]"
-        label = f"invoice {check.APDivisionNo}-{check.VendorNo}/{line.InvoiceNo}"
-        if line.InvoiceNo in seen:
-            return [FieldProblem(f"{where}.InvoiceNo", f"{label} appears more than once on this check")]
-        seen.add(line.InvoiceNo)
-        row = conn.execute(
-            "SELECT HeaderSeqNo, Balance FROM invoices WHERE APDivisionNo = ? AND VendorNo = ? AND InvoiceNo = ?",
-            (check.APDivisionNo, check.VendorNo, line.InvoiceNo),
-        ).fetchone()
-        if row is None or row["Balance"] == 0 or row["HeaderSeqNo"] != line.HeaderSeqNo:
-            return [FieldProblem(f"{where}.InvoiceNo", f"{label} (HeaderSeqNo {line.HeaderSeqNo}) is not open")]
-        pending = conn.execute(
-            "SELECT COALESCE(SUM(l.AmountPaid + l.DiscountAmt), 0) FROM manual_check_lines l"
-            " JOIN manual_checks c USING (BankCode, CheckNo)"
-            " WHERE c.Posted = 0 AND c.APDivisionNo = ? AND c.VendorNo = ? AND l.InvoiceNo = ?",
-            (check.APDivisionNo, check.VendorNo, line.InvoiceNo),
-        ).fetchone()[0]
-        open_balance = money(int(row["Balance"]) - int(pending))
-        applied = line.AmountPaid + line.DiscountAmt
-        if row["Balance"] > 0:
-            if line.AmountPaid < 0 or line.DiscountAmt < 0 or applied == 0:
-                return [FieldProblem(f"{where}.AmountPaid", f"must be positive for {label}")]
-            if applied > open_balance:
-                return [
-                    FieldProblem(
-                        f"{where}.AmountPaid",
-                        f"{applied} (paid + discount) is over the open balance {open_balance} of {label}",
-                    )
-                ]
-        elif line.DiscountAmt != 0 or not open_balance <= line.AmountPaid < 0:
-            return [
-                FieldProblem(
-                    f"{where}.AmountPaid",
-                    f"{label} is a credit memo with open balance {open_balance}: apply a negative amount "
-                    "no larger than it and no discount",
-                )
-            ]
-        return []
-
-    def _apply_to_invoices(
-        self,
-        conn: sqlite3.Connection,
-        division: str,
-        vendor_no: str,
-        lines: Sequence[ManualCheckLine],
-        stamp: SageStamp,
-    ) -> None:
-        for line in lines:
-            conn.execute(
-                "UPDATE invoices SET Balance = Balance - ?, updated_stamp = ?"
-                " WHERE APDivisionNo = ? AND VendorNo = ? AND InvoiceNo = ?",
-                (cents(line.AmountPaid + line.DiscountAmt), stamp.ordinal, division, vendor_no, line.InvoiceNo),
-            )
+        return check_period(self.ap_module_date(), self._check_date_window_months)
 
     # ---- writes a Sage user makes (Python API for tests and the demo) -------------------------------
 
@@ -535,11 +418,11 @@ class SimulatedBackend:
                 )
             stamp = self._stamp(conn)
             values = fields.model_dump()
-            columns = ", ".join((*_VENDOR_COLUMNS, "created_stamp", "updated_stamp"))
+            columns = ", ".join((*VENDOR_COLUMNS, "created_stamp", "updated_stamp"))
             try:
                 conn.execute(
-                    f"INSERT INTO vendors ({columns}) VALUES ({', '.join('?' * (len(_VENDOR_COLUMNS) + 2))})",  # noqa: S608 - fixed column names
-                    [*(values[c] for c in _VENDOR_COLUMNS), stamp.ordinal, stamp.ordinal],
+                    f"INSERT INTO vendors ({columns}) VALUES ({', '.join('?' * (len(VENDOR_COLUMNS) + 2))})",  # noqa: S608 - fixed column names
+                    [*(values[c] for c in VENDOR_COLUMNS), stamp.ordinal, stamp.ordinal],
                 )
             except sqlite3.IntegrityError:
                 raise WriteRefused(
@@ -560,7 +443,7 @@ class SimulatedBackend:
             ).fetchone()
             if row is None:
                 raise WriteRefused(f"{label} does not exist", [FieldProblem("VendorNo", "does not exist")])
-            merged = {c: row[c] for c in _VENDOR_COLUMNS} | changes
+            merged = {c: row[c] for c in VENDOR_COLUMNS} | changes
             if (merged["APDivisionNo"], merged["VendorNo"]) != (division, vendor_no):
                 raise WriteRefused(f"{label}: the key cannot change", [FieldProblem("VendorNo", "key field")])
             try:
@@ -568,10 +451,10 @@ class SimulatedBackend:
             except ValidationError as error:
                 raise _refusal(label, error) from None
             stamp = self._stamp(conn)
-            assignments = ", ".join(f"{c} = ?" for c in _VENDOR_COLUMNS)
+            assignments = ", ".join(f"{c} = ?" for c in VENDOR_COLUMNS)
             conn.execute(
                 f"UPDATE vendors SET {assignments}, updated_stamp = ? WHERE APDivisionNo = ? AND VendorNo = ?",  # noqa: S608 - fixed column names
-                [*(fields.model_dump()[c] for c in _VENDOR_COLUMNS), stamp.ordinal, division, vendor_no],
+                [*(fields.model_dump()[c] for c in VENDOR_COLUMNS), stamp.ordinal, division, vendor_no],
             )
         vendor = self.read_vendor(division, vendor_no)
         assert vendor is not None
@@ -682,8 +565,8 @@ class SimulatedBackend:
             values = header.model_dump()
             try:
                 conn.execute(
-                    _INSERT_INVOICE,
-                    [*(values[c] for c in _INVOICE_HEADER_COLUMNS), total, total, stamp.ordinal],
+                    INSERT_INVOICE,
+                    [*(values[c] for c in INVOICE_HEADER_COLUMNS), total, total, stamp.ordinal],
                 )
             except sqlite3.IntegrityError:
                 raise WriteRefused(f"{label} already exists", [FieldProblem("InvoiceNo", "already exists")]) from None
@@ -696,7 +579,7 @@ class SimulatedBackend:
         self._ensure_unlocked(INVOICE_TABLE, division, vendor_no, invoice_no)
         with self._write() as conn:
             row = self._invoice_row(conn, label, division, vendor_no, invoice_no)
-            merged = {c: row[c] for c in _INVOICE_HEADER_COLUMNS} | changes
+            merged = {c: row[c] for c in INVOICE_HEADER_COLUMNS} | changes
             if (merged["APDivisionNo"], merged["VendorNo"], merged["InvoiceNo"]) != (division, vendor_no, invoice_no):
                 raise WriteRefused(f"{label}: the key cannot change", [FieldProblem("InvoiceNo", "key field")])
             try:
@@ -705,9 +588,9 @@ class SimulatedBackend:
                 raise _refusal(label, error) from None
             stamp = self._stamp(conn)
             conn.execute(
-                _UPDATE_INVOICE_HEADER,
+                UPDATE_INVOICE_HEADER,
                 [
-                    *(header.model_dump()[c] for c in _INVOICE_HEADER_COLUMNS),
+                    *(header.model_dump()[c] for c in INVOICE_HEADER_COLUMNS),
                     stamp.ordinal,
                     division,
                     vendor_no,
@@ -724,7 +607,7 @@ class SimulatedBackend:
         self._ensure_unlocked(INVOICE_TABLE, division, vendor_no, invoice_no)
         with self._write() as conn:
             row = self._invoice_row(conn, label, division, vendor_no, invoice_no)
-            header = InvoiceHeaderFields(**{c: row[c] for c in _INVOICE_HEADER_COLUMNS})
+            header = InvoiceHeaderFields(**{c: row[c] for c in INVOICE_HEADER_COLUMNS})
             self._check_invoice_refs(conn, label, header, lines)
             paid = int(row["InvoiceAmt"]) - int(row["Balance"])
             total = sum(cents(line.amount) for line in lines)
@@ -860,100 +743,3 @@ class SimulatedBackend:
         if invoice is None:
             raise BackendFailure(f"invoice {division}-{vendor_no}/{invoice_no} vanished after its write")
         return invoice
-
-    @staticmethod
-    def _stamp_fields(value: int, prefix: str = "") -> dict[str, str]:
-        stamp = SageStamp.from_ordinal(value)
-        return {f"Date{prefix}": stamp.date, f"Time{prefix}": stamp.time_text}
-
-    def _vendor(self, row: sqlite3.Row) -> Vendor:
-        return Vendor(
-            **{c: row[c] for c in _VENDOR_COLUMNS},
-            **self._stamp_fields(row["created_stamp"], "Created"),
-            **self._stamp_fields(row["updated_stamp"], "Updated"),
-        )
-
-    def _gl_account(self, row: sqlite3.Row) -> GLAccount:
-        segments = [
-            AccountSegment(SegmentNo=number, SubAccountCode=code)
-            for number, code in enumerate(str(row["Account"]).split("-"), start=1)
-        ]
-        return GLAccount(
-            AccountKey=row["AccountKey"],
-            Account=row["Account"],
-            AccountDesc=row["AccountDesc"],
-            MainAccountCode=row["MainAccountCode"],
-            AccountType=row["AccountType"],
-            Status=row["Status"],
-            Segments=segments,
-            **self._stamp_fields(row["updated_stamp"], "Updated"),
-        )
-
-    def _segment_value(self, row: sqlite3.Row) -> SegmentValue:
-        return SegmentValue(
-            SegmentNo=row["SegmentNo"],
-            SubAccountCode=row["SubAccountCode"],
-            SubAccountDesc=row["SubAccountDesc"],
-            Status=row["Status"],
-            **self._stamp_fields(row["updated_stamp"], "Updated"),
-        )
-
-    def _open_invoices(self, conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[OpenInvoice]:
-        if not rows:
-            return []
-        keys = [(r["APDivisionNo"], r["VendorNo"], r["InvoiceNo"]) for r in rows]
-        lines: dict[RecordKey, list[InvoiceLine]] = {key: [] for key in keys}
-        values = ", ".join("(?, ?, ?)" for _ in keys)
-        for line in conn.execute(
-            _SELECT_LINES.format(values=values),
-            [part for key in keys for part in key],
-        ):
-            lines[(line[0], line[1], line[2])].append(
-                InvoiceLine(
-                    AccountKey=line["AccountKey"],
-                    Account=line["Account"],
-                    DistributionAmt=money(line["DistributionAmt"]),
-                    Comment=line["Comment"],
-                )
-            )
-        return [
-            OpenInvoice(
-                **{c: row[c] for c in _INVOICE_HEADER_COLUMNS},
-                InvoiceAmt=money(row["InvoiceAmt"]),
-                Balance=money(row["Balance"]),
-                Lines=lines[key],
-                HasImage=bool(row["HasImage"]),
-                **self._stamp_fields(row["updated_stamp"], "Updated"),
-            )
-            for key, row in zip(keys, rows, strict=True)
-        ]
-
-    def _manual_check(self, conn: sqlite3.Connection, bank_code: str, check_no: str) -> RecordedManualCheck | None:
-        row = conn.execute(
-            "SELECT * FROM manual_checks WHERE BankCode = ? AND CheckNo = ?", (bank_code, check_no)
-        ).fetchone()
-        if row is None:
-            return None
-        lines = conn.execute(
-            "SELECT * FROM manual_check_lines WHERE BankCode = ? AND CheckNo = ? ORDER BY LineNo", (bank_code, check_no)
-        ).fetchall()
-        return RecordedManualCheck(
-            BankCode=row["BankCode"],
-            CheckNo=row["CheckNo"],
-            CheckDate=row["CheckDate"],
-            APDivisionNo=row["APDivisionNo"],
-            VendorNo=row["VendorNo"],
-            PaymentMethod=row["PaymentMethod"],
-            Reference=row["Reference"],
-            Comment=row["Comment"],
-            Lines=[
-                ManualCheckLine(
-                    InvoiceNo=line["InvoiceNo"],
-                    HeaderSeqNo=line["HeaderSeqNo"],
-                    AmountPaid=money(line["AmountPaid"]),
-                    DiscountAmt=money(line["DiscountAmt"]),
-                )
-                for line in lines
-            ],
-            Posted=bool(row["Posted"]),
-        )

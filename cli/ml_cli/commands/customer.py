@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
 from ml_connector.adapters.secrets import secret_name_of
 from ml_connector.customers import Customer, InvalidCustomer, describe_validation_error
 from pydantic import ValidationError
@@ -113,7 +114,22 @@ def put_customer(args: argparse.Namespace) -> int:
     check_secret_prefix(customer, deployment)
     deployment.customers().put(customer)
     print(f"customer {customer.customer_id} written to {deployment.customers_table}")
+    if not secret_exists(deployment, customer.secret_arn):
+        print(
+            f"note: secret {customer.secret_arn} does not exist; create it with "
+            f"`mlc secrets put {customer.customer_id}`"
+        )
     return 0
+
+
+def secret_exists(deployment: Deployment, secret_arn: str) -> bool:
+    try:
+        deployment.client("secretsmanager").describe_secret(SecretId=secret_arn)
+    except ClientError as error:
+        if error.response["Error"].get("Code") == "ResourceNotFoundException":
+            return False
+        raise
+    return True
 
 
 def validate_customer(args: argparse.Namespace) -> int:

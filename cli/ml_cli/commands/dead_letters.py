@@ -99,9 +99,7 @@ def replay_command(args: argparse.Namespace) -> int:
     else:
         print(f"moved {outcome.moved} message(s) to the retry queue; {outcome.left_in_dlq} left in the DLQ")
     if outcome.failed:
-        raise OperationFailed(
-            f"{len(outcome.failed)} message(s) could not be sent to the retry queue and stay in the DLQ; run again"
-        )
+        raise OperationFailed(*outcome.failed)
     return 0
 
 

@@ -10,10 +10,9 @@ from ml_cli.output import print_json, table, when
 
 
 def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"--limit must be at least 1, not {number}")
-    return number
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"--limit takes a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def register(commands: Commands, shared: SharedOptions) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from botocore.exceptions import ClientError
 from ml_connector.adapters.secrets import CustomerSecrets, CustomerSecretsUnavailable, secret_name_of
 from ml_connector.customers import Customer
+from ml_connector.observability import logger
 from ml_connector.ping import PingReport, ping_customer
 from pydantic import ValidationError
 
@@ -24,7 +27,8 @@ def register(commands: Commands, shared: SharedOptions) -> None:
         parents=[shared.target, shared.as_json],
         help="check a customer's agent and AvidConnect with its real credentials",
         description="Run the ping checks in this process: the agent (health, company, bank code) and AvidConnect "
-        "(company), with the customer's credentials from Secrets Manager. Exit 1 if either check fails.",
+        "(company), with the customer's credentials from Secrets Manager, retrying passing failures as the "
+        "functions do (an unreachable system takes several seconds to give up on). Exit 1 if either check fails.",
     )
     ping.add_argument("customer_id", type=customer_id, metavar="ID")
     ping.set_defaults(handler=ping_command)
@@ -56,6 +60,17 @@ def secrets_loader(deployment: Deployment) -> Callable[[Customer], CustomerSecre
     return load
 
 
+@contextmanager
+def connector_logs_quiet() -> Iterator[None]:
+    """The clients log each retry as JSON for CloudWatch; on a terminal the report says what matters."""
+    previous = logger.log_level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 def print_report(report: PingReport) -> None:
     print(f"ping {report.customer_id}: {'ok' if report.ok else 'FAILED'}")
     rows = [
@@ -70,7 +85,8 @@ def print_report(report: PingReport) -> None:
 def ping_command(args: argparse.Namespace) -> int:
     deployment = deployment_from(args)
     customer = existing_customer(deployment, args.customer_id)
-    report = ping_customer(customer, secrets_loader(deployment))
+    with connector_logs_quiet():
+        report = ping_customer(customer, secrets_loader(deployment))
     if args.json:
         print_json(report)
     else:

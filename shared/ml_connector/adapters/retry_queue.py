@@ -8,7 +8,6 @@ from typing import Any
 from ml_connector.retries import RecordRetry
 
 _SQS_BATCH = 10
-MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
 
 
 class RetryQueueSendError(Exception):
@@ -20,16 +19,12 @@ class SqsRetryQueue:
         self._sqs = sqs
         self._queue_url = queue_url
 
-    def send(self, retries: Sequence[RecordRetry], *, delay_seconds: int = 0) -> None:
-        delay = max(0, min(delay_seconds, MAX_DELAY_SECONDS))
+    def send(self, retries: Sequence[RecordRetry]) -> None:
         for start in range(0, len(retries), _SQS_BATCH):
             batch = retries[start : start + _SQS_BATCH]
             response = self._sqs.send_message_batch(
                 QueueUrl=self._queue_url,
-                Entries=[
-                    {"Id": str(i), "MessageBody": retry.model_dump_json(), "DelaySeconds": delay}
-                    for i, retry in enumerate(batch)
-                ],
+                Entries=[{"Id": str(i), "MessageBody": retry.model_dump_json()} for i, retry in enumerate(batch)],
             )
             if response.get("Failed"):
                 failed = [f"{batch[int(f['Id'])].kind} {batch[int(f['Id'])].source_key}" for f in response["Failed"]]

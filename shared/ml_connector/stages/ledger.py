@@ -3,6 +3,7 @@
 The ledger writes the audit trail, keeps the open-failure list, and queues failed or waiting records for retry.
 ``flush()`` makes a page durable (audit written, retries queued); a stage saves its cursor only after it.
 In a retry run (``requeue=False``) failures are not queued again: the retry message itself stays on its queue.
+Waiting records are queued like failures; the retry function's growing back-off paces them until they can go.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext
 from ml_connector.state.models import AuditEntry, AuditEvent, FailedRecord, RunCounts
 
-# A record that waits (for its vendor or GL code) is tried again after this long.
-WAITING_DELAY_SECONDS = 300
-
 
 class RecordLedger:
     def __init__(self, ctx: StageContext, stage: Stage, *, requeue: bool = True) -> None:
@@ -25,7 +23,6 @@ class RecordLedger:
         self._requeue = requeue
         self._audit: list[AuditEntry] = []
         self._retries: list[RecordRetry] = []
-        self._waiting: list[RecordRetry] = []
         self.counts = RunCounts()
         self.errors: list[str] = []
         self._open_failures: set[tuple[str, str]] | None = None
@@ -69,7 +66,7 @@ class RecordLedger:
         self.counts.waiting += 1
         self._note(kind, key, AuditEvent.WAITING, detail=reason)
         self._open_failure(kind, key, f"waiting: {reason}", retryable=True)
-        self._queue(self._waiting, kind, key, reason, record)
+        self._queue(kind, key, reason, record)
 
     def failed(
         self,
@@ -88,7 +85,7 @@ class RecordLedger:
         self._note(kind, key, AuditEvent.FAILED, error=error)
         self._open_failure(kind, key, error, retryable=retryable)
         if requeue:
-            self._queue(self._retries, kind, key, error, record, sensitive=sensitive)
+            self._queue(kind, key, error, record, sensitive=sensitive)
 
     # ------------------------------------------------------------------ durability
     def flush(self) -> None:
@@ -98,9 +95,6 @@ class RecordLedger:
         if self._retries:
             self._ctx.retries.send(self._retries)
             self._retries = []
-        if self._waiting:
-            self._ctx.retries.send(self._waiting, delay_seconds=WAITING_DELAY_SECONDS)
-            self._waiting = []
 
     def seal(self, kind: str, key: str, payload: Any) -> dict[str, str]:
         return self._ctx.sealer.seal(payload, self._seal_context(kind, key))
@@ -152,7 +146,6 @@ class RecordLedger:
 
     def _queue(
         self,
-        target: list[RecordRetry],
         kind: str,
         key: str,
         reason: str,
@@ -162,7 +155,7 @@ class RecordLedger:
     ) -> None:
         if not self._requeue:
             return
-        target.append(
+        self._retries.append(
             RecordRetry(
                 customer_id=self._ctx.customer_id,
                 stage=self._stage,

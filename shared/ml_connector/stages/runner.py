@@ -72,7 +72,13 @@ class StageRunner:
             self._pause(customer, error)
             for later in (order.stage, *order.then):
                 self.state.mark_finished(
-                    order.customer_id, later, RunState.CUSTOMER_UNAVAILABLE, RunCounts(), self.clock(), str(error)
+                    order.customer_id,
+                    later,
+                    RunState.CUSTOMER_UNAVAILABLE,
+                    RunCounts(),
+                    self.clock(),
+                    str(error),
+                    cycle_id=order.cycle_id,
                 )
             return RunOutcome(RunState.CUSTOMER_UNAVAILABLE, RunCounts())
         except RetryLater as error:
@@ -85,7 +91,7 @@ class StageRunner:
             self.work.send([order.continued()])
             return outcome
         state = RunState.PARTIAL if counts.failed or counts.waiting else RunState.SUCCEEDED
-        outcome = self._finish(order, state, counts, "; ".join(result.errors[:5]) or None)
+        outcome = self._finish(order, state, counts, _summary(result.errors))
         following = order.next_in_cycle()
         if following is not None:
             self.work.send([following])
@@ -99,7 +105,9 @@ class StageRunner:
         return previous.counts.add(counts) if previous is not None else counts
 
     def _finish(self, order: WorkOrder, state: RunState, counts: RunCounts, message: str | None) -> RunOutcome:
-        self.state.mark_finished(order.customer_id, order.stage, state, counts, self.clock(), message)
+        self.state.mark_finished(
+            order.customer_id, order.stage, state, counts, self.clock(), message, cycle_id=order.cycle_id
+        )
         return RunOutcome(state, counts)
 
     def _pause(self, customer: Customer, error: CustomerUnavailable) -> None:
@@ -110,3 +118,11 @@ class StageRunner:
         previous = self.state.get_health(customer.customer_id)
         if previous is not None and previous.status is not HealthStatus.OK:
             self.state.put_health(healthy(customer.customer_id, self.clock()))
+
+
+def _summary(errors: tuple[str, ...]) -> str | None:
+    """The run's message: how many records failed and the first reason (the rest are in `mlc failures`)."""
+    if not errors:
+        return None
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{errors[0]}{more}"

@@ -135,9 +135,17 @@ class DynamoStateStore:
         counts: RunCounts,
         now: dt.datetime,
         message: str | None = None,
+        *,
+        cycle_id: str,
     ) -> None:
-        expression = "SET #state = :st, updated_at = :now, finished_at = :now, counts = :counts, message = :msg"
+        expression = (
+            "SET customer_id = :c, stage = :s, cycle_id = :cy, #state = :st, updated_at = :now, finished_at = :now,"
+            " counts = :counts, message = :msg"
+        )
         values: dict[str, Any] = {
+            ":c": customer_id,
+            ":s": stage.value,
+            ":cy": cycle_id,
             ":st": state.value,
             ":now": now.isoformat(),
             ":counts": counts.model_dump(),

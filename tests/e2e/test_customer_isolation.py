@@ -1,0 +1,64 @@
+"""One customer's failure (rejected key, agent offline) pauses that customer only, and says why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ml_connector.stage import Stage
+from ml_connector.state.models import HealthStatus, RunState
+from ml_local.session import LocalStack
+from sage_agent.serving import free_port
+from tests.support.system import AGENT_KEY, ConnectedCustomer, configure_customer, connected_customer
+
+
+def test_a_rejected_agent_key_pauses_only_that_customer(stack: LocalStack, tmp_path: Path) -> None:
+    with connected_customer(stack, tmp_path, "iso-good", seed="empty") as good:
+        bad = ConnectedCustomer(
+            stack, good.agent, good.avid, configure_customer(stack, good.agent, good.avid, "iso-badkey")
+        )
+        wrong_key = "wrong-key-" + "x" * 20
+        stack.aws.client("secretsmanager").put_secret_value(
+            SecretId=bad.customer.secret_arn,
+            SecretString=json.dumps({"agent_key": wrong_key, "avid_company_token": "t", "avid_user_token": "u"}),
+        )
+        good.queue(Stage.VENDORS)
+        bad.queue(Stage.VENDORS, then=(Stage.GL, Stage.INVOICES))
+        good.drain()
+
+        good_run = good.state.get_run("iso-good", Stage.VENDORS)
+        assert good_run is not None and good_run.state is RunState.SUCCEEDED
+        for stage in (Stage.VENDORS, Stage.GL, Stage.INVOICES):
+            run = good.state.get_run("iso-badkey", stage)
+            assert run is not None and run.state is RunState.CUSTOMER_UNAVAILABLE, stage
+        health = good.state.get_health("iso-badkey")
+        assert health is not None and health.status is HealthStatus.AGENT_CREDENTIALS_REJECTED
+        assert health.retry_at is not None and health.retry_at > health.since
+        assert wrong_key not in health.reason and AGENT_KEY not in health.reason
+
+        (cycle,) = stack.driver.fire_schedules()
+        assert "iso-badkey" in cycle["paused"]
+        assert not any(q.startswith("iso-badkey:") for q in cycle["queued"])
+        _empty_work_queues(stack)
+
+
+def test_an_agent_that_is_offline_pauses_the_customer_with_growing_back_off(stack: LocalStack, tmp_path: Path) -> None:
+    with connected_customer(stack, tmp_path, "iso-offline", seed="empty") as system:
+        system.update_customer(
+            agent=system.customer.agent.model_copy(update={"base_url": f"https://127.0.0.1:{free_port()}"})
+        )
+        system.run(Stage.VENDORS, cycle_id="off-1")
+        first = system.state.get_health("iso-offline")
+        system.run(Stage.VENDORS, cycle_id="off-2")
+        second = system.state.get_health("iso-offline")
+    assert first is not None and second is not None
+    assert first.status is second.status is HealthStatus.AGENT_OFFLINE
+    assert second.consecutive_failures == first.consecutive_failures + 1
+    assert first.retry_at is not None and second.retry_at is not None
+    assert second.retry_at - second.since > first.retry_at - first.since
+
+
+def _empty_work_queues(stack: LocalStack) -> None:
+    sqs = stack.aws.client("sqs")
+    for stage in Stage:
+        sqs.purge_queue(QueueUrl=stack.settings().work_queue_url(stage))

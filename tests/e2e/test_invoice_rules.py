@@ -1,0 +1,228 @@
+"""Invoice push rules through the whole system, on a company that starts empty (records made per test)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from ml_connector.stage import Stage
+from ml_connector.state.models import AuditEvent, MappingState, RunState
+from ml_local.session import LocalStack
+from sage_agent.records import InvoiceHeaderFields, VendorFields
+from sage_agent.simulated.images import make_pdf, make_png, scanned_page
+from sage_agent.simulated.store import Distribution
+from tests.support.system import ConnectedCustomer, connected_customer, dead_letters, replay_dead_letters
+
+IMAGE_LIMIT = 60_000
+
+
+@pytest.fixture(scope="module")
+def company(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectedCustomer]:
+    with connected_customer(
+        stack, tmp_path_factory.mktemp("inv-rules"), "inv-rules", seed="empty", max_image_bytes=IMAGE_LIMIT
+    ) as system:
+        add_vendor(system, "ACME")
+        system.queue(Stage.VENDORS, then=(Stage.GL,))
+        system.drain()
+        yield system
+
+
+def tick(system: ConnectedCustomer) -> None:
+    system.agent.clock.advance(dt.timedelta(minutes=1))
+
+
+def add_vendor(system: ConnectedCustomer, vendor_no: str) -> None:
+    tick(system)
+    system.agent.backend.create_vendor(
+        VendorFields(APDivisionNo="01", VendorNo=vendor_no, VendorName=f"{vendor_no} Supply")
+    )
+
+
+def account_key(system: ConnectedCustomer, account: str) -> str:
+    for mapping in system.state.iter_mappings(system.customer_id, "gl-account"):
+        if mapping.details["account"] == account:
+            return mapping.source_key
+    for found in system.agent.backend.browse_gl_accounts(_everything()):
+        if found.Account == account:
+            return found.AccountKey
+    raise LookupError(account)
+
+
+def _everything():  # type: ignore[no-untyped-def]
+    from sage_agent.backend import ChangeWindow
+
+    return ChangeWindow(since=None, after=None, limit=10_000)
+
+
+def add_invoice(
+    system: ConnectedCustomer,
+    invoice_no: str,
+    *,
+    vendor_no: str = "ACME",
+    amounts: tuple[str, ...] = ("1000.00", "250.00"),
+    account: str = "5010-01-100",
+    due: str = "20261202",
+) -> str:
+    tick(system)
+    key = account_key(system, account)
+    system.agent.backend.create_invoice(
+        InvoiceHeaderFields(
+            APDivisionNo="01",
+            VendorNo=vendor_no,
+            InvoiceNo=invoice_no,
+            InvoiceDate="20261102",
+            InvoiceDueDate=due,
+            Comment="Pour",
+            PurchaseOrderNo="0004411",
+        ),  # fmt: skip
+        [Distribution(account_key=key, amount=Decimal(a), comment="Concrete") for a in amounts],
+    )
+    return f"01-{vendor_no}/{invoice_no}"
+
+
+def attach(system: ConnectedCustomer, invoice_no: str, data: bytes, content_type: str) -> str:
+    tick(system)
+    system.agent.backend.attach_image("01", "ACME", invoice_no, data, content_type)
+    return hashlib.sha256(data).hexdigest()
+
+
+def avid_invoices(system: ConnectedCustomer, number: str) -> list[object]:
+    return system.avid.state.find_invoices("01-ACME", number)
+
+
+def test_an_invoice_goes_once_with_its_image_and_the_image_is_replaced_only_when_it_changes(
+    company: ConnectedCustomer,
+) -> None:
+    key = add_invoice(company, "1001")
+    first_sha = attach(company, "1001", make_pdf(["Invoice 1001"]), "application/pdf")
+    run = company.run(Stage.INVOICES, cycle_id="img-1")
+    (invoice,) = avid_invoices(company, "1001")
+    assert invoice.has_image and invoice.image_sha256 == first_sha  # type: ignore[attr-defined]
+    assert invoice.gross_amount == Decimal("1250.00")  # type: ignore[attr-defined]
+    assert run.counts.failed == 0
+
+    tick(company)
+    again = company.run(Stage.INVOICES, cycle_id="img-2")
+    assert again.counts.synced == 0
+    assert len(avid_invoices(company, "1001")) == 1
+
+    second_sha = attach(company, "1001", make_png(scanned_page("1001 v2", seed=7)), "image/png")
+    replaced = company.run(Stage.INVOICES, cycle_id="img-3")
+    (invoice,) = avid_invoices(company, "1001")
+    assert invoice.image_sha256 == second_sha != first_sha  # type: ignore[attr-defined]
+    assert replaced.counts.synced == 1
+    uploads = [e for e in company.audit("invoice", key) if e.event is AuditEvent.PUSHED and "uploaded" in e.detail]
+    assert len(uploads) == 2
+
+
+def test_an_invoice_without_an_image_is_pushed_and_audited_as_imageless(company: ConnectedCustomer) -> None:
+    key = add_invoice(company, "1002")
+    company.run(Stage.INVOICES, cycle_id="noimg")
+    (invoice,) = avid_invoices(company, "1002")
+    assert not invoice.has_image  # type: ignore[attr-defined]
+    assert any("no scanned image" in e.detail for e in company.audit("invoice", key))
+
+
+def test_an_image_over_the_limit_is_a_clear_record_error_and_the_invoice_still_arrives(
+    company: ConnectedCustomer,
+) -> None:
+    key = add_invoice(company, "1003")
+    big = make_pdf(["Invoice 1003", "x" * (IMAGE_LIMIT + 10)])
+    attach(company, "1003", big, "application/pdf")
+    run = company.run(Stage.INVOICES, cycle_id="bigimg")
+    assert run.state is RunState.PARTIAL
+    (invoice,) = avid_invoices(company, "1003")
+    assert not invoice.has_image  # type: ignore[attr-defined]
+    (failure,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
+    assert f"over AvidXchange's limit of {IMAGE_LIMIT}" in failure.error
+    assert [d for d in dead_letters(company.stack) if d["source_key"] == key]
+
+
+def test_an_invoice_whose_vendor_is_not_in_avidxchange_waits_and_goes_once_after_replay(
+    company: ConnectedCustomer,
+) -> None:
+    add_vendor(company, "LATE")
+    key = add_invoice(company, "2001", vendor_no="LATE")
+    company.run(Stage.INVOICES, cycle_id="late-1")
+    assert company.avid.state.find_invoices("01-LATE", "2001") == []
+    assert AuditEvent.WAITING in [e.event for e in company.audit("invoice", key)]
+    (failure,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
+    assert failure.error == "waiting: vendor 01-LATE is not in AvidXchange yet"
+
+    company.run(Stage.VENDORS, cycle_id="late-2")
+    assert replay_dead_letters(company.stack, key) == 1
+    company.drain()
+    assert len(company.avid.state.find_invoices("01-LATE", "2001")) == 1
+    assert not [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
+    assert replay_dead_letters(company.stack, key) == 0
+
+
+def test_an_invoice_paid_in_sage_while_it_waited_is_noted_not_created(company: ConnectedCustomer) -> None:
+    add_vendor(company, "GONE")
+    key = add_invoice(company, "2002", vendor_no="GONE")
+    company.run(Stage.INVOICES, cycle_id="gone-1")
+    company.run(Stage.VENDORS, cycle_id="gone-2")
+    tick(company)
+    company.agent.backend.delete_invoice("01", "GONE", "2002")
+    replay_dead_letters(company.stack, key)
+    company.drain()
+    assert company.avid.state.find_invoices("01-GONE", "2002") == []
+    last = company.audit("invoice", key)[-1]
+    assert last.event is AuditEvent.SKIPPED and "no longer open in Sage" in last.detail
+
+
+def test_bad_dates_and_codes_unknown_to_the_gl_sync_are_refused_or_wait_with_a_reason(
+    company: ConnectedCustomer,
+) -> None:
+    bad_date = add_invoice(company, "3001", due="20261001")
+    tick(company)
+    company.agent.backend.create_segment_value(3, "777", "New Yard")
+    company.agent.backend.create_gl_account("5020-01-777", "Lumber - New Yard")
+    new_account = add_invoice(company, "3002", account="5020-01-777")
+    company.run(Stage.INVOICES, cycle_id="rules")
+    failures = {f.source_key: f.error for f in company.state.list_failures(company.customer_id)}
+    assert "due date 2026-10-01 is before invoice date 2026-11-02" in failures[bad_date]
+    assert failures[new_account] == "waiting: GL account 5020-01-777 is not in AvidXchange yet; the gl stage syncs it"
+    assert avid_invoices(company, "3001") == avid_invoices(company, "3002") == []
+
+
+def test_a_change_in_sage_before_approval_updates_the_mapping_and_the_audit(company: ConnectedCustomer) -> None:
+    key = add_invoice(company, "4001")
+    company.run(Stage.INVOICES, cycle_id="chg-1")
+    before = company.state.get_mapping(company.customer_id, "invoice", key)
+    tick(company)
+    company.agent.backend.update_invoice("01", "ACME", "4001", Comment="Pour - revised")
+    company.run(Stage.INVOICES, cycle_id="chg-2")
+    after = company.state.get_mapping(company.customer_id, "invoice", key)
+    assert before is not None and after is not None
+    assert after.content_hash != before.content_hash and after.remote_id == before.remote_id
+    noted = company.audit("invoice", key)[-1]
+    assert noted.event is AuditEvent.NOTED and "changed in Sage while Received" in noted.detail
+    assert len(avid_invoices(company, "4001")) == 1
+
+
+def test_a_crash_between_create_and_mapping_write_leaves_exactly_one_invoice(company: ConnectedCustomer) -> None:
+    key = add_invoice(company, "5001")
+    # AvidXchange creates the invoice but holds the answer past the function's timeout: the runtime kills the
+    # function process after the create and before the mapping write, as Lambda would.
+    company.avid.controls.inject(
+        "timeout", next_calls=1, endpoint=("POST", "/v1/invoices"), hold_seconds=20, processed=True
+    )
+    short = dataclasses.replace(company.stack.stack.functions["InvoicesFunction"], timeout=8)
+    company.queue(Stage.INVOICES, cycle_id="crash")
+    with company.stack.variant({"InvoicesFunction": short}) as driver:
+        first = driver.deliver_once()
+        assert first.failed == 1 and "timed out" in first.errors[0]
+        claim = company.state.get_mapping(company.customer_id, "invoice", key)
+        assert claim is not None and claim.state is MappingState.CLAIMED
+        assert len(avid_invoices(company, "5001")) == 1, "the invoice was created before the crash"
+        driver.drain()
+    assert len(avid_invoices(company, "5001")) == 1
+    mapping = company.state.get_mapping(company.customer_id, "invoice", key)
+    assert mapping is not None and mapping.state is MappingState.SYNCED
+    assert any("adopted" in e.detail for e in company.audit("invoice", key))
