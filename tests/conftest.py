@@ -20,3 +20,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def fresh_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack of the module's own, for tests that assert on everything in a table or queue."""
+    with local_stack(tmp_path_factory.mktemp("fresh-stack")) as running:
+        yield running

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -62,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_FAILED, f"AWS: {error}")
     except KeyboardInterrupt:
         return _fail(130, "interrupted")
+    except Exception as error:
+        if os.environ.get("MLC_DEBUG"):
+            raise
+        return _fail(EXIT_FAILED, f"unexpected {type(error).__name__}: {error} (MLC_DEBUG=1 shows the traceback)")
     return code
 
 

@@ -6,10 +6,9 @@ import argparse
 import re
 from pathlib import Path
 
-from ml_connector.customers import CUSTOMER_ID_PATTERN
-
 from ml_cli.deployment import DEFAULT_LOCAL_STACK_FILE, Deployment, aws_deployment, local_deployment
 from ml_cli.errors import BadInput
+from ml_connector.customers import CUSTOMER_ID_PATTERN
 
 
 def target_options() -> argparse.ArgumentParser:

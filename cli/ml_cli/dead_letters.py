@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
-from ml_connector.retries import RecordRetry
 from pydantic import ValidationError
+
+from ml_connector.retries import RecordRetry
 
 _SQS_BATCH = 10
 PASS_VISIBILITY_SECONDS = 120

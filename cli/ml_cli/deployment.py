@@ -16,14 +16,14 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ml_cli.errors import BadInput, OperationFailed
 from ml_connector.adapters.customer_table import DynamoCustomerDirectory
 from ml_connector.customers import describe_validation_error
 from ml_connector.settings import FunctionSettings
 from ml_connector.stage import Stage
 from ml_connector.state.dynamodb import DynamoStateStore
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from ml_cli.errors import BadInput, OperationFailed
 
 DEFAULT_LOCAL_STACK_FILE = Path(".local-stack/stack.json")
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

@@ -27,11 +27,11 @@ from ml_local.driver import DeliveryReport
 from ml_local.session import STATE_FILE_NAME, LocalStack, local_stack
 from sage_agent.app import AgentSettings, create_app
 from sage_agent.auth import AgentKeys, hash_agent_key
+from sage_agent.sage_time import SystemClock
 from sage_agent.serving import BackgroundServer, serve_https_in_thread
 from sage_agent.simulated import SimulatedBackend
 from sage_agent.simulated.generator import DEMO_COMPANY_CODE, DEMO_SHAPE, generate_company
 from sage_agent.tls import ensure_self_signed_certificate
-from sage_agent.sage_time import SystemClock
 
 DEMO_CUSTOMER = "redrock-demo"
 
@@ -75,9 +75,35 @@ def demo_systems(work_dir: Path) -> Iterator[DemoSystems]:
         avid.server.stop()
 
 
+def describe_systems(systems: DemoSystems, work_dir: Path) -> str:
+    """How to point a customer item at the running agent and simulator (the secrets are in files, not printed)."""
+    secrets_dir = write_secret_files(systems, work_dir)
+    return (
+        f"Sage 100 agent: {systems.agent.url} company {DEMO_COMPANY_CODE}, certificate SHA-256 "
+        f"{systems.agent.certificate.fingerprint_sha256}\n"
+        f"AvidXchange simulator: {systems.avid.server.url}, certificate {systems.avid.certificate.cert_path}\n"
+        f"agent key and AvidConnect tokens: files in {secrets_dir} (for `mlc secrets put ... --*-file`)"
+    )
+
+
+def write_secret_files(systems: DemoSystems, work_dir: Path) -> Path:
+    directory = work_dir / "secrets"
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, value in {
+        "agent-key": systems.agent_key,
+        "avid-company-token": systems.avid.settings.company_token.get_secret_value(),
+        "avid-user-token": systems.avid.settings.user_token.get_secret_value(),
+    }.items():
+        path = directory / name
+        path.write_text(value)
+        path.chmod(0o600)
+    return directory
+
+
 def configure_demo_customer(stack: LocalStack, systems: DemoSystems, work_dir: Path) -> None:
     """The operator's steps, through the operator CLI: customer item, secrets, ping."""
     target = ["--local", str(work_dir / STATE_FILE_NAME)]
+    prefix = stack.settings().secret_prefix
     item = {
         "customer_id": DEMO_CUSTOMER,
         "display_name": "Redrock Construction Co.",
@@ -87,24 +113,16 @@ def configure_demo_customer(stack: LocalStack, systems: DemoSystems, work_dir: P
             "tls": {"mode": "pinned", "fingerprint_sha256": systems.agent.certificate.fingerprint_sha256},
         },
         "avid": {"base_url": systems.avid.server.url, "ca_bundle_pem": systems.avid.certificate.cert_path.read_text()},
-        "secret_arn": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{stack.settings().secret_prefix}{DEMO_CUSTOMER}",
+        # Replaced by `mlc secrets put` with the ARN of the secret it stores.
+        "secret_arn": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{prefix}{DEMO_CUSTOMER}",
         "invoice_start_date": "2020-01-01",
         "bank_code": "A",
         "cost_center_segment": 3,
     }
     customer_file = work_dir / f"{DEMO_CUSTOMER}.json"
     customer_file.write_text(json.dumps(item, indent=2))
-    secret_files = {}
-    for name, value in {
-        "agent-key": systems.agent_key,
-        "avid-company-token": systems.avid.settings.company_token.get_secret_value(),
-        "avid-user-token": systems.avid.settings.user_token.get_secret_value(),
-    }.items():
-        path = work_dir / "secrets" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(value)
-        path.chmod(0o600)
-        secret_files[name] = path
+    secrets_dir = write_secret_files(systems, work_dir)
+    secret_files = {name: secrets_dir / name for name in ("agent-key", "avid-company-token", "avid-user-token")}
     steps = [
         ["customer", "put", str(customer_file), *target],
         [
@@ -120,6 +138,10 @@ def configure_demo_customer(stack: LocalStack, systems: DemoSystems, work_dir: P
         say(f"\n$ mlc {' '.join(argv)}")
         if mlc(argv) != 0:
             raise SystemExit(f"demo: `mlc {' '.join(argv)}` failed; see the message above")
+
+
+def _file_options(files: dict[str, Path]) -> list[str]:
+    return [option for name, path in files.items() for option in (f"--{name}-file", str(path))]
 
 
 def run_cycle(stack: LocalStack) -> DeliveryReport:
@@ -168,9 +190,8 @@ def run_demo(work_dir: Path, *, keep_running: bool) -> int:
             f"{work_dir / STATE_FILE_NAME}")  # fmt: skip
         say("Starting the Sage 100 agent (demo company RCC) and the AvidXchange simulator over HTTPS ...")
         with demo_systems(work_dir) as systems:
-            say(
-                f"  agent {systems.agent.url} (certificate SHA-256 {systems.agent.certificate.fingerprint_sha256[:16]}...)"
-            )
+            fingerprint = systems.agent.certificate.fingerprint_sha256
+            say(f"  agent {systems.agent.url} (certificate SHA-256 {fingerprint[:16]}...)")
             say(f"  AvidXchange {systems.avid.server.url}")
             configure_demo_customer(stack, systems, work_dir)
             cycle = run_cycle(stack)

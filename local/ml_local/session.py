@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
-import warnings
+import datetime as dt
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
-
 from ml_connector.settings import FunctionSettings
+from ml_connector.state.dynamodb import DynamoStateStore
 from ml_local.aws import LocalAws
 from ml_local.driver import LocalDriver
 from ml_local.lambda_runtime import LocalLambda
 from ml_local.stack import DeployedStack, LocalFunction, deploy_stack
+from sage_agent.serving import free_port
 
 STATE_FILE_NAME = "stack.json"
 
@@ -47,27 +50,57 @@ class LocalStack:
         finally:
             runtime.close()
 
+    def state_store(self) -> DynamoStateStore:
+        settings = self.settings()
+        return DynamoStateStore(
+            settings.state_table,
+            audit_retention=dt.timedelta(days=settings.audit_retention_days),
+            dynamodb=self.aws.resource("dynamodb"),
+        )
+
     def settings(self) -> FunctionSettings:
         """The resource names every function gets from the template (they share Globals)."""
         return FunctionSettings.from_environment(self.stack.function("DispatcherFunction").environment)
 
 
-def _quiet_moto() -> None:
-    # moto warns once per resource type its CloudFormation skips (the stack creates those itself) and werkzeug logs
-    # every request; neither helps someone running the demo.
-    warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    logging.getLogger("moto").setLevel(logging.ERROR)
+@dataclasses.dataclass
+class MotoServer:
+    """moto in server mode in a process of its own (its state is per process), logging to a file."""
+
+    process: subprocess.Popen[bytes]
+    endpoint_url: str
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
-def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, str]:
-    from sage_agent.serving import free_port
-
-    _quiet_moto()
+def start_moto_server(
+    log_file: Path, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 30.0
+) -> MotoServer:
     chosen = port or free_port(host)
-    server = ThreadedMotoServer(ip_address=host, port=chosen, verbose=False)
-    server.start()
-    return server, f"http://{host}:{chosen}"
+    with socket.socket() as probe:
+        if probe.connect_ex((host, chosen)) == 0:
+            raise RuntimeError(f"port {chosen} on {host} is in use; choose another with --port")
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - this interpreter's own moto
+            [sys.executable, "-m", "moto.server", "-H", host, "-p", str(chosen)], stdout=log, stderr=log
+        )
+    server = MotoServer(process, f"http://{host}:{chosen}")
+    deadline = time.monotonic() + startup_timeout
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex((host, chosen)) == 0:
+                return server
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"moto server did not start on {host}:{chosen}; see {log_file}")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager
@@ -79,10 +112,10 @@ def local_stack(
     extra_environment: dict[str, str] | None = None,
 ) -> Iterator[LocalStack]:
     """Start moto on 127.0.0.1, deploy template.yaml into it, and yield the stack with its runtime and driver."""
-    server, endpoint = start_moto_server(port=port)
+    server = start_moto_server(work_dir / "moto.log", port=port)
     runtime: LocalLambda | None = None
     try:
-        stack = deploy_stack(LocalAws(endpoint), parameters=parameters)
+        stack = deploy_stack(LocalAws(server.endpoint_url), parameters=parameters)
         stack.save(work_dir / STATE_FILE_NAME)
         runtime = LocalLambda(stack, work_dir / "logs", extra_environment=_local_runtime_environment(extra_environment))
         yield LocalStack(work_dir, stack, runtime, LocalDriver(stack, runtime))

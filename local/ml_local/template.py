@@ -66,7 +66,7 @@ def translate(sam_template: dict[str, Any], region: str = "us-east-1") -> dict[s
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region  # the translator reads the region from the environment
     try:
-        translated: dict[str, Any] = transform(template, {}, _NoManagedPolicies())  # type: ignore[arg-type]
+        translated: dict[str, Any] = transform(template, {}, _NoManagedPolicies())
     finally:
         if previous is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)

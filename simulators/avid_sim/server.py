@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sage_agent.serving import BackgroundServer, serve_https_in_thread
-from sage_agent.tls import CertificateFiles, ensure_self_signed_certificate
-
 from avid_sim.app import create_app
 from avid_sim.clock import SimClock
 from avid_sim.controls import AvidControls
 from avid_sim.faults import FaultPlan
 from avid_sim.settings import SimSettings
 from avid_sim.state import AvidState
+from sage_agent.serving import BackgroundServer, serve_https_in_thread
+from sage_agent.tls import CertificateFiles, ensure_self_signed_certificate
 
 
 @dataclass

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import SecretStr
-from sage_agent.tls import CertificateFiles
 
 from avid_sim.clock import SimClock
 from avid_sim.controls import AvidControls
 from avid_sim.server import simulator_certificate, start_simulator
 from avid_sim.settings import DEFAULT_MAX_IMAGE_BYTES, SimSettings
 from avid_sim.state import AvidState
+from sage_agent.tls import CertificateFiles
 
 
 @dataclass

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+
 from sage_agent.backend import ChangeWindow, InvoiceFilter
 from sage_agent.faults import FaultController
 from sage_agent.records import OpenInvoice

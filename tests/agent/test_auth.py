@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from sage_agent.auth import AgentKeys, hash_agent_key
 from sage_agent.testing import RunningAgent
-
 from tests.agent.conftest import company_client, tls_context
 
 UNAUTHORIZED = {"code": "unauthorized", "retryable": False}

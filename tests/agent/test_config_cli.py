@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from sage_agent.__main__ import main
 from sage_agent.auth import hash_agent_key
 from sage_agent.config import ConfigError, load_config

@@ -6,10 +6,10 @@ import random
 
 import httpx
 import pytest
+
 from sage_agent.backend import BackendFailure, Busy, RecordLocked
 from sage_agent.faults import FaultController, FaultSettings
 from sage_agent.testing import RunningAgent
-
 from tests.agent.conftest import company_client, tls_context
 
 

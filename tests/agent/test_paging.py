@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from sage_agent.testing import RunningAgent
 
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+
 from sage_agent.backend import Busy
 from sage_agent.records import InvoiceHeaderFields, ManualCheck, OpenInvoice
 from sage_agent.simulated import SimulatedBackend
 from sage_agent.simulated.store import INVOICE_TABLE, VENDOR_TABLE, Distribution
 from sage_agent.testing import RunningAgent
-
 from tests.agent.conftest import InvoicePicker, company_client
 
 _check_numbers = count(500_000)

@@ -7,8 +7,8 @@ import hashlib
 from decimal import Decimal
 
 import httpx
-from sage_agent.testing import RunningAgent
 
+from sage_agent.testing import RunningAgent
 from tests.agent.conftest import InvoicePicker, tls_context
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sage_agent.testing import RunningAgent
 
+from sage_agent.testing import RunningAgent
 from tests.agent.conftest import tls_context
 
 

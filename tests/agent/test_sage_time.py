@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from sage_agent.paging import decode_cursor, encode_cursor
 from sage_agent.sage_time import ManualClock, SageStamp, parse_sage_date, parse_updated_since
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from sage_agent.backend import ChangeWindow, InvoiceFilter, RecordLocked, WriteRefused
 from sage_agent.records import InvoiceHeaderFields, VendorFields
 from sage_agent.sage_time import ManualClock, SageStamp

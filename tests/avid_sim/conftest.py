@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from avid_sim.testing import RunningAvid, running_avid
 
 SMALL_IMAGE_LIMIT = 64 * 1024

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from avid_sim.testing import RunningAvid, running_avid
 
 from .conftest import error_detail, trust

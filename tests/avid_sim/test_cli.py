@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from avid_sim.__main__ import main
 from sage_agent.tls import certificate_fingerprint
 

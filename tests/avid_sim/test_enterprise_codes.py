@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import httpx
+
 from avid_sim.testing import RunningAvid
 
 from .conftest import GL, code, error_detail

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from avid_sim.testing import RunningAvid
 
 from .conftest import error_detail

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from avid_sim.faults import Endpoint, FaultKind
 from avid_sim.testing import RunningAvid
 

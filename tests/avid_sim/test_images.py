@@ -4,6 +4,7 @@ import hashlib
 
 import httpx
 import pytest
+
 from avid_sim.testing import RunningAvid
 
 from .conftest import SMALL_IMAGE_LIMIT, create_invoice, error_detail, seed_reference_data

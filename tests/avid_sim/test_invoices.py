@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from avid_sim.testing import RunningAvid
 
 from .conftest import code, create_invoice, error_detail, invoice, seed_reference_data, vendor

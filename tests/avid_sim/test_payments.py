@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from avid_sim.errors import AvidApiError
 from avid_sim.models import InvoiceStatus, PaymentMethod, PaymentStatus
 from avid_sim.payments import InvoicePayment

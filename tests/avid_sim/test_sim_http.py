@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from avid_sim.testing import RunningAvid
 
 from .conftest import create_invoice, error_detail, seed_reference_data

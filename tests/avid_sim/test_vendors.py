@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+
 from avid_sim.testing import RunningAvid
 
 from .conftest import error_detail, vendor

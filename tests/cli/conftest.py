@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from ml_cli.__main__ import main
 from ml_cli.deployment import Deployment, local_deployment
 from ml_connector.retries import RecordRetry

@@ -8,7 +8,6 @@ from typing import Any
 
 from ml_cli.deployment import Deployment
 from ml_connector.customers import Customer
-
 from tests.cli.conftest import Mlc
 from tests.support.customers import customer_item
 

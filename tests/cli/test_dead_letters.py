@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ml_cli.__main__ import main
 from ml_cli.deployment import Deployment, local_deployment
 from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
 from ml_connector.state.models import AuditEvent
-
 from tests.cli.conftest import Mlc, dead_letter
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from ml_cli.dead_letters import ReplaySelection, replay_dead_letters
 
 DLQ = "https://sqs.example/dlq"

@@ -8,7 +8,6 @@ from ml_cli.deployment import Deployment
 from ml_connector.customers import Customer
 from ml_connector.stage import Stage
 from ml_connector.work import WorkOrder
-
 from tests.cli.conftest import Mlc
 from tests.support.customers import customer_item
 

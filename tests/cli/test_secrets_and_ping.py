@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from avid_sim.testing import RunningAvid, running_avid
 from ml_cli.deployment import Deployment
 from ml_connector.customers import Customer
 from sage_agent.testing import RunningAgent, running_agent
-
 from tests.cli.conftest import Mlc
 from tests.support.customers import customer_item
 

@@ -17,7 +17,6 @@ from ml_connector.state.models import (
     RunCounts,
     RunState,
 )
-
 from tests.cli.conftest import Mlc
 from tests.support.customers import customer_item
 

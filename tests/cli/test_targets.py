@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+
 from ml_cli.__main__ import main
 from ml_cli.deployment import Deployment
 from ml_connector.customers import Customer
 from ml_local.session import LocalStack
-
 from tests.support.customers import customer_item
 
 

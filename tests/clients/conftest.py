@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from ml_connector.adapters.retrying import RetryPolicy
 from sage_agent.tls import CertificateFiles, ensure_self_signed_certificate
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
+
 from ml_connector.adapters.agent_client import AgentClient
 from ml_connector.adapters.retrying import RetryPolicy
 from ml_connector.connections import AgentConnection, AgentTls, Timeouts, TlsMode

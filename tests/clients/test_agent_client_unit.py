@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from ml_connector.adapters import agent_client
 from ml_connector.adapters.agent_client import AgentClient
 from ml_connector.adapters.retrying import RetryPolicy

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
+
 from ml_connector.adapters.agent_client import AgentClient
 from ml_connector.adapters.retrying import RetryPolicy
 from ml_connector.connections import AgentConnection, AgentTls, TlsMode

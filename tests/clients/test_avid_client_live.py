@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from avid_sim.testing import RunningAvid, running_avid
 from ml_connector.adapters.avid_client import AvidClient
 from ml_connector.adapters.retrying import RetryPolicy

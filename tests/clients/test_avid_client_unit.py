@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+
 from ml_connector.adapters import avid_client
 from ml_connector.adapters.avid_client import AvidClient
 from ml_connector.adapters.retrying import RetryPolicy

@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from ml_connector.domain.avid import (
     Address,
     AvidPayment,
@@ -15,7 +17,6 @@ from ml_connector.domain.avid import (
     PaymentMethodName,
     PaymentStatus,
 )
-from pydantic import ValidationError
 
 PAYMENT = {
     "PaymentId": "P-7781234",

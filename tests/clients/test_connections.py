@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from ml_connector.connections import AgentConnection, AgentTls, AvidConnection, TlsMode
 from pydantic import ValidationError
+
+from ml_connector.connections import AgentConnection, AgentTls, AvidConnection, TlsMode
 from sage_agent.tls import CertificateFiles
 
 FINGERPRINT = "AB:" * 31 + "CD"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+
 from ml_connector import ports
 from ml_connector.adapters.agent_client import AgentClient
 from ml_connector.adapters.avid_client import AvidClient

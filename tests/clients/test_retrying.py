@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable
 
 import pytest
+
 from ml_connector.adapters.retrying import RetryPolicy, TransientFailure, parse_retry_after
 from ml_connector.errors import AgentOffline, RecordRejected, RetryLater
 

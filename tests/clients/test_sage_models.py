@@ -5,6 +5,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from ml_connector.domain.sage import (
     AgentHealth,
     CompanyInfo,
@@ -19,7 +21,6 @@ from ml_connector.domain.sage import (
     format_decimal_hours,
     parse_decimal_hours,
 )
-from pydantic import ValidationError
 
 
 def vendor_json(**overrides: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ml_connector.adapters.scrubbing import Scrubber
 
 KEY = "agent-key-9f8e7d"

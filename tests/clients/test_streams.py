@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
 from ml_connector.adapters.streams import IterableReader
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from avid_sim.models import InvoiceRecord
 from ml_connector.stage import Stage
 from ml_connector.state.models import AuditEvent, MappingState, RunState
 from ml_local.session import LocalStack
@@ -47,16 +48,7 @@ def account_key(system: ConnectedCustomer, account: str) -> str:
     for mapping in system.state.iter_mappings(system.customer_id, "gl-account"):
         if mapping.details["account"] == account:
             return mapping.source_key
-    for found in system.agent.backend.browse_gl_accounts(_everything()):
-        if found.Account == account:
-            return found.AccountKey
-    raise LookupError(account)
-
-
-def _everything():  # type: ignore[no-untyped-def]
-    from sage_agent.backend import ChangeWindow
-
-    return ChangeWindow(since=None, after=None, limit=10_000)
+    raise LookupError(f"GL account {account} was not synced by the gl stage")
 
 
 def add_invoice(
@@ -66,10 +58,11 @@ def add_invoice(
     vendor_no: str = "ACME",
     amounts: tuple[str, ...] = ("1000.00", "250.00"),
     account: str = "5010-01-100",
+    account_key_: str | None = None,
     due: str = "20261202",
 ) -> str:
     tick(system)
-    key = account_key(system, account)
+    key = account_key_ or account_key(system, account)
     system.agent.backend.create_invoice(
         InvoiceHeaderFields(
             APDivisionNo="01",
@@ -79,7 +72,7 @@ def add_invoice(
             InvoiceDueDate=due,
             Comment="Pour",
             PurchaseOrderNo="0004411",
-        ),  # fmt: skip
+        ),
         [Distribution(account_key=key, amount=Decimal(a), comment="Concrete") for a in amounts],
     )
     return f"01-{vendor_no}/{invoice_no}"
@@ -91,7 +84,7 @@ def attach(system: ConnectedCustomer, invoice_no: str, data: bytes, content_type
     return hashlib.sha256(data).hexdigest()
 
 
-def avid_invoices(system: ConnectedCustomer, number: str) -> list[object]:
+def avid_invoices(system: ConnectedCustomer, number: str) -> list[InvoiceRecord]:
     return system.avid.state.find_invoices("01-ACME", number)
 
 
@@ -102,8 +95,8 @@ def test_an_invoice_goes_once_with_its_image_and_the_image_is_replaced_only_when
     first_sha = attach(company, "1001", make_pdf(["Invoice 1001"]), "application/pdf")
     run = company.run(Stage.INVOICES, cycle_id="img-1")
     (invoice,) = avid_invoices(company, "1001")
-    assert invoice.has_image and invoice.image_sha256 == first_sha  # type: ignore[attr-defined]
-    assert invoice.gross_amount == Decimal("1250.00")  # type: ignore[attr-defined]
+    assert invoice.has_image and invoice.image_sha256 == first_sha
+    assert invoice.gross_amount == Decimal("1250.00")
     assert run.counts.failed == 0
 
     tick(company)
@@ -114,7 +107,7 @@ def test_an_invoice_goes_once_with_its_image_and_the_image_is_replaced_only_when
     second_sha = attach(company, "1001", make_png(scanned_page("1001 v2", seed=7)), "image/png")
     replaced = company.run(Stage.INVOICES, cycle_id="img-3")
     (invoice,) = avid_invoices(company, "1001")
-    assert invoice.image_sha256 == second_sha != first_sha  # type: ignore[attr-defined]
+    assert invoice.image_sha256 == second_sha != first_sha
     assert replaced.counts.synced == 1
     uploads = [e for e in company.audit("invoice", key) if e.event is AuditEvent.PUSHED and "uploaded" in e.detail]
     assert len(uploads) == 2
@@ -124,7 +117,7 @@ def test_an_invoice_without_an_image_is_pushed_and_audited_as_imageless(company:
     key = add_invoice(company, "1002")
     company.run(Stage.INVOICES, cycle_id="noimg")
     (invoice,) = avid_invoices(company, "1002")
-    assert not invoice.has_image  # type: ignore[attr-defined]
+    assert not invoice.has_image
     assert any("no scanned image" in e.detail for e in company.audit("invoice", key))
 
 
@@ -137,7 +130,7 @@ def test_an_image_over_the_limit_is_a_clear_record_error_and_the_invoice_still_a
     run = company.run(Stage.INVOICES, cycle_id="bigimg")
     assert run.state is RunState.PARTIAL
     (invoice,) = avid_invoices(company, "1003")
-    assert not invoice.has_image  # type: ignore[attr-defined]
+    assert not invoice.has_image
     (failure,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
     assert f"over AvidXchange's limit of {IMAGE_LIMIT}" in failure.error
     assert [d for d in dead_letters(company.stack) if d["source_key"] == key]
@@ -182,8 +175,8 @@ def test_bad_dates_and_codes_unknown_to_the_gl_sync_are_refused_or_wait_with_a_r
     bad_date = add_invoice(company, "3001", due="20261001")
     tick(company)
     company.agent.backend.create_segment_value(3, "777", "New Yard")
-    company.agent.backend.create_gl_account("5020-01-777", "Lumber - New Yard")
-    new_account = add_invoice(company, "3002", account="5020-01-777")
+    created = company.agent.backend.create_gl_account("5020-01-777", "Lumber - New Yard")
+    new_account = add_invoice(company, "3002", account_key_=created.AccountKey)
     company.run(Stage.INVOICES, cycle_id="rules")
     failures = {f.source_key: f.error for f in company.state.list_failures(company.customer_id)}
     assert "due date 2026-10-01 is before invoice date 2026-11-02" in failures[bad_date]

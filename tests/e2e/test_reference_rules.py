@@ -28,7 +28,7 @@ def add_vendor(system: ConnectedCustomer, vendor_no: str, **fields: str) -> str:
             VendorNo=vendor_no,
             VendorName=fields.pop("VendorName", f"Vendor {vendor_no}"),
             **fields,
-        )  # type: ignore[arg-type]
+        )
     )
     return vendor_no
 

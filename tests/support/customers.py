@@ -7,6 +7,8 @@ from typing import Any
 
 from ml_connector.customers import Customer
 
+SECRET_PREFIX = "ml-connector/dev/customers/"
+
 
 def customer_item(customer_id: str, **overrides: Any) -> dict[str, Any]:
     item: dict[str, Any] = {
@@ -15,7 +17,7 @@ def customer_item(customer_id: str, **overrides: Any) -> dict[str, Any]:
         "enabled": True,
         "agent": {"base_url": "https://127.0.0.1:9443", "company": "RCC"},
         "avid": {"base_url": "https://127.0.0.1:9444"},
-        "secret_arn": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:ml-connector/dev/customers/{customer_id}-AbCdEf",
+        "secret_arn": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET_PREFIX}{customer_id}-AbCdEf",
         "invoice_start_date": "2026-01-01",
         "bank_code": "A",
         "cost_center_segment": 3,

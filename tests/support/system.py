@@ -36,7 +36,7 @@ class ConnectedCustomer:
 
     @property
     def state(self) -> DynamoStateStore:
-        return state_store(self.stack)
+        return self.stack.state_store()
 
     def run(self, stage: Stage, *, cycle_id: str = "e2e") -> StageRun:
         """Queue one work order for the stage, deliver everything until the queues are idle, return the run."""
@@ -72,14 +72,6 @@ class ConnectedCustomer:
 
     def audit(self, kind: str, key: str) -> list[AuditEntry]:
         return self.state.list_audit(self.customer_id, kind, key)
-
-
-def state_store(stack: LocalStack) -> DynamoStateStore:
-    import datetime as dt
-
-    return DynamoStateStore(
-        stack.settings().state_table, audit_retention=dt.timedelta(days=1), dynamodb=stack.aws.resource("dynamodb")
-    )
 
 
 def configure_customer(

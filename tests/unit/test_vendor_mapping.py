@@ -63,7 +63,7 @@ def test_every_field_maps_and_the_code_carries_the_division() -> None:
             "state": "NV",
             "postal_code": "89501",
             "country": "USA",
-        },  # type: ignore[arg-type]
+        },
         telephone="(775) 555-0100",
         email="ap@acme.example",
         payment_terms_code="01",

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ml_connector.state.models import AuditEntry
-
 from ml_cli.arguments import customer_id, deployment_from
 from ml_cli.commands import Commands, SharedOptions
 from ml_cli.output import print_json, table, when
+from ml_connector.state.models import AuditEntry
 
 SEALED = "[encrypted]"
 

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from ml_connector.adapters.secrets import secret_name_of
-from ml_connector.customers import Customer, InvalidCustomer, describe_validation_error
 from pydantic import ValidationError
 
 from ml_cli.arguments import customer_id, deployment_from
@@ -17,6 +15,8 @@ from ml_cli.commands import Commands, SharedOptions
 from ml_cli.deployment import Deployment
 from ml_cli.errors import BadInput, OperationFailed
 from ml_cli.output import print_json, table
+from ml_connector.adapters.secrets import secret_name_of
+from ml_connector.customers import Customer, InvalidCustomer, describe_validation_error
 
 
 def customer_json_schema() -> dict[str, Any]:

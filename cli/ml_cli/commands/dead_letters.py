@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from ml_connector.state.models import AuditEntry, AuditEvent
-
 from ml_cli.arguments import customer_id, deployment_from
 from ml_cli.commands import Commands, SharedOptions
 from ml_cli.dead_letters import ReplaySelection, peek_dead_letters, replay_dead_letters
 from ml_cli.deployment import Deployment
 from ml_cli.errors import BadInput, OperationFailed
 from ml_cli.output import print_json, table, when
+from ml_connector.state.models import AuditEntry, AuditEvent
 
 
 def register(commands: Commands, shared: SharedOptions) -> None:

@@ -7,18 +7,17 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import ClientError
-from ml_connector.adapters.secrets import CustomerSecrets, CustomerSecretsUnavailable, secret_name_of
-from ml_connector.customers import Customer
-from ml_connector.observability import logger
-from ml_connector.ping import PingReport, ping_customer
-from pydantic import ValidationError
+from aws_lambda_powertools.utilities import parameters
 
 from ml_cli.arguments import customer_id, deployment_from
 from ml_cli.commands import Commands, SharedOptions
 from ml_cli.commands.customer import existing_customer
 from ml_cli.deployment import Deployment
 from ml_cli.output import print_json, table
+from ml_connector.adapters.secrets import CustomerSecrets, load_customer_secrets
+from ml_connector.customers import Customer
+from ml_connector.observability import logger
+from ml_connector.ping import PingReport, ping_customer
 
 
 def register(commands: Commands, shared: SharedOptions) -> None:
@@ -36,26 +35,10 @@ def register(commands: Commands, shared: SharedOptions) -> None:
 
 def secrets_loader(deployment: Deployment) -> Callable[[Customer], CustomerSecrets]:
     """Reads the secret as the functions do (same prefix rule, same model), through the deployment's session."""
-    client = deployment.client("secretsmanager")
+    provider = parameters.SecretsProvider(boto3_client=deployment.client("secretsmanager"))
 
     def load(customer: Customer) -> CustomerSecrets:
-        arn = customer.secret_arn
-        if not secret_name_of(arn).startswith(deployment.secret_prefix):
-            raise CustomerSecretsUnavailable(
-                f"secret {arn} is outside the connector's prefix {deployment.secret_prefix!r}; the functions may not "
-                "read it"
-            )
-        try:
-            raw = client.get_secret_value(SecretId=arn)["SecretString"]
-        except ClientError as error:
-            raise CustomerSecretsUnavailable(
-                f"secret {arn} cannot be read: {error.response['Error'].get('Code')}"
-            ) from None
-        try:
-            return CustomerSecrets.model_validate_json(raw)
-        except ValidationError as error:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "(secret)" for e in error.errors())
-            raise CustomerSecretsUnavailable(f"secret {arn} is missing or has invalid fields: {fields}") from None
+        return load_customer_secrets(customer.secret_arn, required_prefix=deployment.secret_prefix, provider=provider)
 
     return load
 

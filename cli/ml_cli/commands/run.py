@@ -6,15 +6,14 @@ import argparse
 import datetime as dt
 import uuid
 
-from ml_connector.adapters.work_queue import SqsWorkQueue, WorkQueueSendError
-from ml_connector.stage import Stage
-from ml_connector.work import WorkOrder
-
 from ml_cli.arguments import customer_id, deployment_from
 from ml_cli.commands import Commands, SharedOptions
 from ml_cli.commands.customer import existing_customer
 from ml_cli.errors import OperationFailed
 from ml_cli.output import print_json
+from ml_connector.adapters.work_queue import SqsWorkQueue, WorkQueueSendError
+from ml_connector.stage import Stage
+from ml_connector.work import WorkOrder
 
 
 def register(commands: Commands, shared: SharedOptions) -> None:

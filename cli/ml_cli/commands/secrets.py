@@ -8,8 +8,6 @@ import os
 from pathlib import Path
 
 from botocore.exceptions import ClientError
-from ml_connector.adapters.secrets import CustomerSecrets
-from ml_connector.customers import Customer, describe_validation_error
 from pydantic import ValidationError
 
 from ml_cli.arguments import customer_id, deployment_from
@@ -17,6 +15,8 @@ from ml_cli.commands import Commands, SharedOptions
 from ml_cli.deployment import Deployment
 from ml_cli.errors import BadInput
 from ml_cli.output import print_json
+from ml_connector.adapters.secrets import CustomerSecrets
+from ml_connector.customers import Customer, describe_validation_error
 
 # (secret field, file option, environment variable): values come from files or the environment, never from argv,
 # so they stay out of shell history and process listings.

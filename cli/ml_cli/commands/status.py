@@ -6,10 +6,6 @@ import argparse
 import datetime as dt
 from collections import Counter
 
-from ml_connector.customers import Customer, InvalidCustomer
-from ml_connector.dispatch import is_paused
-from ml_connector.stage import Stage
-from ml_connector.state.models import CustomerHealth, HealthStatus, RunCounts, RunState
 from pydantic import BaseModel
 
 from ml_cli.arguments import customer_id, deployment_from
@@ -17,6 +13,10 @@ from ml_cli.commands import Commands, SharedOptions
 from ml_cli.deployment import Deployment
 from ml_cli.errors import OperationFailed
 from ml_cli.output import duration, print_json, table, when
+from ml_connector.customers import Customer, InvalidCustomer
+from ml_connector.dispatch import is_paused
+from ml_connector.stage import Stage
+from ml_connector.state.models import CustomerHealth, HealthStatus, RunCounts, RunState
 
 
 class StageStatus(BaseModel):

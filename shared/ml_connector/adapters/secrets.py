@@ -32,13 +32,24 @@ def secret_name_of(secret_arn: str) -> str:
     return name[:-7] if len(name) > 7 and name[-7] == "-" else name
 
 
-def load_customer_secrets(secret_arn: str, *, required_prefix: str, max_age: int = CACHE_SECONDS) -> CustomerSecrets:
+def load_customer_secrets(
+    secret_arn: str,
+    *,
+    required_prefix: str,
+    max_age: int = CACHE_SECONDS,
+    provider: parameters.SecretsProvider | None = None,
+) -> CustomerSecrets:
+    """``provider``: Powertools' default (the function's own boto3 client) unless given, e.g. for an operator's
+    AWS session."""
     if not secret_name_of(secret_arn).startswith(required_prefix):
         raise CustomerSecretsUnavailable(
             f"secret {secret_arn} is outside the connector's prefix {required_prefix!r}; the functions may not read it"
         )
     try:
-        raw: Any = parameters.get_secret(secret_arn, transform="json", max_age=max_age)
+        if provider is None:
+            raw: Any = parameters.get_secret(secret_arn, transform="json", max_age=max_age)
+        else:
+            raw = provider.get(secret_arn, transform="json", max_age=max_age)
     except parameters.exceptions.TransformParameterError:
         raise CustomerSecretsUnavailable(f"secret {secret_arn} is not a JSON object") from None
     except parameters.exceptions.GetParameterError as error:

@@ -14,15 +14,15 @@ from tests.support.customers import customer_item, make_customer
 
 
 @pytest.fixture
-def customers(stack: LocalStack) -> Iterator[Any]:
-    table = stack.aws.resource("dynamodb").Table(stack.settings().customers_table)
+def customers(fresh_stack: LocalStack) -> Iterator[Any]:
+    table = fresh_stack.aws.resource("dynamodb").Table(fresh_stack.settings().customers_table)
     yield table
     for item in table.scan()["Items"]:
         table.delete_item(Key={"customer_id": item["customer_id"]})
 
 
-def _drain_queue(stack: LocalStack, queue_url: str) -> list[dict[str, Any]]:
-    sqs = stack.aws.client("sqs")
+def _drain_queue(fresh_stack: LocalStack, queue_url: str) -> list[dict[str, Any]]:
+    sqs = fresh_stack.aws.client("sqs")
     messages: list[dict[str, Any]] = []
     while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
         "Messages", []
@@ -33,28 +33,30 @@ def _drain_queue(stack: LocalStack, queue_url: str) -> list[dict[str, Any]]:
     return messages
 
 
-def test_a_cycle_queues_due_stages_in_order_and_skips_an_invalid_customer(stack: LocalStack, customers: Any) -> None:
+def test_a_cycle_queues_due_stages_in_order_and_skips_an_invalid_customer(
+    fresh_stack: LocalStack, customers: Any
+) -> None:
     customers.put_item(Item=customer_to_item(make_customer("dispatch-ok")))
     customers.put_item(Item=customer_item("dispatch-bad", agent={"base_url": "https://x.example", "company": "abcd"}))
     customers.put_item(Item=customer_to_item(make_customer("dispatch-off", enabled=False)))
 
-    (summary,) = stack.driver.fire_schedules()
+    (summary,) = fresh_stack.driver.fire_schedules()
 
     assert summary["queued"] == ["dispatch-ok:vendors>gl>invoices"]
     (invalid,) = summary["invalid"]
     assert invalid.startswith("customer dispatch-bad: agent.company: String should match pattern")
-    (message,) = _drain_queue(stack, stack.settings().vendors_queue_url)
+    (message,) = _drain_queue(fresh_stack, fresh_stack.settings().vendors_queue_url)
     assert message["Attributes"]["MessageGroupId"] == "dispatch-ok"
     order = json.loads(message["Body"])
     assert order["stage"] == "vendors"
     assert order["then"] == ["gl", "invoices"]
 
 
-def test_a_customer_with_a_run_in_flight_is_not_queued_twice(stack: LocalStack, customers: Any) -> None:
+def test_a_customer_with_a_run_in_flight_is_not_queued_twice(fresh_stack: LocalStack, customers: Any) -> None:
     customers.put_item(Item=customer_to_item(make_customer("dispatch-once")))
-    (first,) = stack.driver.fire_schedules()
-    (second,) = stack.driver.fire_schedules()
+    (first,) = fresh_stack.driver.fire_schedules()
+    (second,) = fresh_stack.driver.fire_schedules()
     assert "dispatch-once:vendors>gl>invoices" in first["queued"]
     assert not any(q.startswith("dispatch-once:") for q in second["queued"])
     assert "dispatch-once" in second["in_flight"]
-    assert len(_drain_queue(stack, stack.settings().vendors_queue_url)) == 1
+    assert len(_drain_queue(fresh_stack, fresh_stack.settings().vendors_queue_url)) == 1

@@ -38,27 +38,33 @@ class FlakyRetryFunction:
 
 
 @pytest.fixture
-def flaky(stack: LocalStack, tmp_path: Path) -> Iterator[FlakyRetryFunction]:
+def flaky(fresh_stack: LocalStack, tmp_path: Path) -> Iterator[FlakyRetryFunction]:
     """The retry queue's consumer swapped for a handler that fails on request; everything else as deployed."""
-    stand_in = dataclasses.replace(stack.stack.functions["RetryFunction"], code_dir="tests/fixtures/flaky_function")
+    stand_in = dataclasses.replace(
+        fresh_stack.stack.functions["RetryFunction"], code_dir="tests/fixtures/flaky_function"
+    )
     seen_file = tmp_path / "seen.jsonl"
-    with stack.variant({"RetryFunction": stand_in}, extra_environment={"FLAKY_SEEN_FILE": str(seen_file)}) as driver:
+    with fresh_stack.variant(
+        {"RetryFunction": stand_in}, extra_environment={"FLAKY_SEEN_FILE": str(seen_file)}
+    ) as driver:
         yield FlakyRetryFunction(
             driver,
-            stack.aws.client("sqs"),
-            stack.stack.outputs["RetryQueueUrl"],
-            stack.stack.outputs["RecordDeadLetterQueueUrl"],
+            fresh_stack.aws.client("sqs"),
+            fresh_stack.stack.outputs["RetryQueueUrl"],
+            fresh_stack.stack.outputs["RecordDeadLetterQueueUrl"],
             seen_file,
         )
 
 
-def test_a_message_is_delivered_with_the_template_environment(flaky: FlakyRetryFunction, stack: LocalStack) -> None:
+def test_a_message_is_delivered_with_the_template_environment(
+    flaky: FlakyRetryFunction, fresh_stack: LocalStack
+) -> None:
     flaky.send(n=1, outcome="ok")
     report = flaky.driver.drain()
     assert (report.delivered, report.succeeded, report.failed) == (1, 1, 0)
     (seen,) = flaky.seen()
     assert json.loads(seen["body"]) == {"n": 1, "outcome": "ok"}
-    assert seen["state_table"] == stack.stack.function("RetryFunction").environment["STATE_TABLE"]
+    assert seen["state_table"] == fresh_stack.stack.function("RetryFunction").environment["STATE_TABLE"]
     assert flaky.dead_letters() == []
 
 
@@ -75,9 +81,9 @@ def test_a_partial_batch_failure_keeps_only_the_failed_message(flaky: FlakyRetry
 
 
 def test_a_message_that_keeps_failing_moves_to_the_dlq_after_max_receives(
-    flaky: FlakyRetryFunction, stack: LocalStack
+    flaky: FlakyRetryFunction, fresh_stack: LocalStack
 ) -> None:
-    max_receives = int(stack.stack.parameters["RecordMaxReceives"])
+    max_receives = int(fresh_stack.stack.parameters["RecordMaxReceives"])
     flaky.send(n=7, outcome="raise")
     report = flaky.driver.drain()
     assert report.delivered == max_receives
