@@ -44,6 +44,23 @@ def _instrumented(function: Handler) -> Handler:
     return metrics.log_metrics(wrapped, capture_cold_start_metric=True)
 
 
+def _sqs_batch_handler(
+    make_processor: Callable[[], BatchProcessor], handle_record: Callable[[SQSRecord, LambdaContext], None]
+) -> Handler:
+    """Powertools' partial batch response: each record succeeds or fails on its own."""
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = process_partial_response(
+            event=event,
+            record_handler=lambda record: handle_record(record, context),
+            processor=make_processor(),
+            context=context,
+        )
+        return dict(response)
+
+    return _instrumented(handle)
+
+
 def dispatcher_handler() -> Handler:
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         report = dispatch_cycle(
@@ -77,17 +94,8 @@ def work_handler(stage: Stage) -> Handler:
             bootstrap.settings().environment_name,
         )
 
-    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        processor = SqsFifoPartialProcessor()
-        response = process_partial_response(
-            event=event,
-            record_handler=lambda record: handle_order(record, context),
-            processor=processor,
-            context=context,
-        )
-        return dict(response)
-
-    return _instrumented(handle)
+    # A failed run fails the (one-message) batch: the function reports an error and SQS delivers the order again.
+    return _sqs_batch_handler(SqsFifoPartialProcessor, handle_order)
 
 
 def retry_handler() -> Handler:
@@ -107,17 +115,10 @@ def retry_handler() -> Handler:
             _delay_next_delivery(record, receive_count)
             raise
 
-    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        response = process_partial_response(
-            event=event,
-            record_handler=lambda record: handle_retry(record, context),
-            processor=processor,
-            context=context,
-        )
-        return dict(response)
-
-    return _instrumented(handle)
+    # Failed records are reported back one by one, even when all of them failed: not a function error.
+    return _sqs_batch_handler(
+        lambda: BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False), handle_retry
+    )
 
 
 def _delay_next_delivery(record: SQSRecord, receive_count: int) -> None:

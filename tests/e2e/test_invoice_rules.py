@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -148,11 +149,11 @@ def test_an_invoice_whose_vendor_is_not_in_avidxchange_waits_and_goes_once_after
     assert failure.error == "waiting: vendor 01-LATE is not in AvidXchange yet"
 
     company.run(Stage.VENDORS, cycle_id="late-2")
-    assert replay_dead_letters(company.stack, key) == 1
+    assert replay_dead_letters(company.stack, company.customer_id, "invoice", key) == 1
     company.drain()
     assert len(company.avid.state.find_invoices("01-LATE", "2001")) == 1
     assert not [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
-    assert replay_dead_letters(company.stack, key) == 0
+    assert replay_dead_letters(company.stack, company.customer_id, "invoice", key) == 0
 
 
 def test_an_invoice_paid_in_sage_while_it_waited_is_noted_not_created(company: ConnectedCustomer) -> None:
@@ -162,7 +163,7 @@ def test_an_invoice_paid_in_sage_while_it_waited_is_noted_not_created(company: C
     company.run(Stage.VENDORS, cycle_id="gone-2")
     tick(company)
     company.agent.backend.delete_invoice("01", "GONE", "2002")
-    replay_dead_letters(company.stack, key)
+    replay_dead_letters(company.stack, company.customer_id, "invoice", key)
     company.drain()
     assert company.avid.state.find_invoices("01-GONE", "2002") == []
     last = company.audit("invoice", key)[-1]
@@ -219,3 +220,21 @@ def test_a_crash_between_create_and_mapping_write_leaves_exactly_one_invoice(com
     mapping = company.state.get_mapping(company.customer_id, "invoice", key)
     assert mapping is not None and mapping.state is MappingState.SYNCED
     assert any("adopted" in e.detail for e in company.audit("invoice", key))
+
+
+def test_an_invoice_whose_lines_do_not_balance_fails_alone_with_the_reason(company: ConnectedCustomer) -> None:
+    bad = add_invoice(company, "6001")
+    good = add_invoice(company, "6002")
+    # A damaged Sage row (say, a bad import): the distribution no longer adds up to the invoice amount.
+    with sqlite3.connect(company.agent.backend.db_path) as db:
+        db.execute(
+            "UPDATE invoice_lines SET DistributionAmt = DistributionAmt + 100"
+            " WHERE VendorNo = 'ACME' AND InvoiceNo = '6001' AND LineNo = 1"
+        )
+    run = company.run(Stage.INVOICES, cycle_id="unbalanced")
+    assert run.state is RunState.PARTIAL
+    failures = {f.source_key: f.error for f in company.state.list_failures(company.customer_id)}
+    assert "distribution lines sum to 1251.00, InvoiceAmt is 1250.00" in failures[bad]
+    assert good not in failures
+    assert avid_invoices(company, "6001") == []
+    assert len(avid_invoices(company, "6002")) == 1

@@ -49,8 +49,12 @@ def test_changing_one_vendor_in_sage_sends_exactly_that_one(redrock: ConnectedCu
     assert redrock.avid.state.vendors[vendor.external_vendor_code].name == "Renamed Supply Co"
     events = [e.event for e in redrock.audit("vendor", vendor.external_vendor_code)]
     assert events.count(AuditEvent.PUSHED) == 2
-    pushed = [e for e in redrock.audit("vendor", vendor.external_vendor_code) if e.event is AuditEvent.PUSHED]
-    assert all(e.sealed_payload is not None and "ciphertext" in e.sealed_payload for e in pushed)
+    trail = redrock.audit("vendor", vendor.external_vendor_code)
+    assert [e.event for e in trail[-3:]] == [AuditEvent.READ, AuditEvent.TRANSFORMED, AuditEvent.PUSHED]
+    transformed = [e for e in trail if e.event is AuditEvent.TRANSFORMED]
+    assert all(e.sealed_payload is not None and "ciphertext" in e.sealed_payload for e in transformed)
+    assert not any("Renamed Supply Co" in e.detail for e in trail), "vendor payloads are stored sealed, never in clear"
+    assert trail[-1].remote_id == redrock.avid.state.vendors[vendor.external_vendor_code].id
 
 
 def test_gl_run_brings_accounts_and_cost_centers(redrock: ConnectedCustomer) -> None:

@@ -79,7 +79,7 @@ def test_a_vendor_refused_by_avidxchange_fails_alone_and_is_retried_then_dead_le
     assert "AvidXchange refused it" in failure.error
     assert failure.attempts == 1 + int(company.stack.stack.parameters["RecordMaxReceives"])
     events = [e.event for e in company.audit("vendor", "01-BLANK")]
-    assert events[:3] == [AuditEvent.READ, AuditEvent.FAILED, AuditEvent.RETRIED]
+    assert events[:4] == [AuditEvent.READ, AuditEvent.TRANSFORMED, AuditEvent.FAILED, AuditEvent.RETRIED]
     dead = [d for d in dead_letters(company.stack) if d["source_key"] == "01-BLANK"]
     assert len(dead) == 1
     assert dead[0]["record"] is None and dead[0]["sealed_record"]["ciphertext"], "the tax id travels encrypted"

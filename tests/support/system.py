@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from avid_sim.testing import RunningAvid, running_avid
+from ml_cli.dead_letters import ReplaySelection, peek_dead_letters
+from ml_cli.dead_letters import replay_dead_letters as replay_from_dlq
 from ml_connector.customers import Customer, customer_to_item
 from ml_connector.stage import Stage
 from ml_connector.state.dynamodb import DynamoStateStore
@@ -126,32 +128,21 @@ def connected_customer(
 
 
 def dead_letters(stack: LocalStack) -> list[dict[str, Any]]:
-    """The record DLQ's message bodies, left in place."""
+    """The record DLQ's message bodies, left in place (what `mlc dlq` lists)."""
     sqs = stack.aws.client("sqs")
-    url = stack.stack.outputs["RecordDeadLetterQueueUrl"]
-    bodies: list[dict[str, Any]] = []
-    handles: list[str] = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", []):
-        bodies += [json.loads(m["Body"]) for m in batch]
-        handles += [m["ReceiptHandle"] for m in batch]
-    for handle in handles:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-    return bodies
+    return [
+        json.loads(d.body)
+        for d in peek_dead_letters(sqs, stack.stack.outputs["RecordDeadLetterQueueUrl"], wait_seconds=0)
+    ]
 
 
-def replay_dead_letters(stack: LocalStack, source_key: str) -> int:
-    """Move one record's messages from the record DLQ back to the retry queue (as `mlc replay --record` does)."""
-    sqs = stack.aws.client("sqs")
-    dlq = stack.stack.outputs["RecordDeadLetterQueueUrl"]
-    moved, others = 0, []
-    while batch := sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", []):
-        for message in batch:
-            if json.loads(message["Body"])["source_key"] != source_key:
-                others.append(message["ReceiptHandle"])
-                continue
-            sqs.send_message(QueueUrl=stack.stack.outputs["RetryQueueUrl"], MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
-    for handle in others:
-        sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=handle, VisibilityTimeout=0)
-    return moved
+def replay_dead_letters(stack: LocalStack, customer_id: str, kind: str, source_key: str) -> int:
+    """Move one record's messages from the record DLQ back to the retry queue, as `mlc replay --record` does."""
+    outcome = replay_from_dlq(
+        stack.aws.client("sqs"),
+        dlq_url=stack.stack.outputs["RecordDeadLetterQueueUrl"],
+        target_url=stack.stack.outputs["RetryQueueUrl"],
+        selection=ReplaySelection(customer_id=customer_id, kind=kind, source_key=source_key),
+        wait_seconds=0,
+    )
+    return outcome.moved

@@ -11,7 +11,6 @@ import ssl
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -19,6 +18,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ml_connector.adapters.agent_tls import CertificatePinMismatch, agent_transport
+from ml_connector.adapters.pooled_client import PooledClient
 from ml_connector.adapters.retrying import Logger, RetryPolicy, TransientFailure, parse_retry_after
 from ml_connector.adapters.scrubbing import Scrubber
 from ml_connector.connections import AgentConnection
@@ -106,7 +106,7 @@ class AgentInvoiceImage:
             )
 
 
-class AgentClient:
+class AgentClient(PooledClient):
     """A pooled HTTPS client for one customer's agent and Sage company. Implements ``ports.SageAgent``."""
 
     def __init__(
@@ -133,17 +133,6 @@ class AgentClient:
             trust_env=False,
         )
         self._company_path = f"/v1/companies/{connection.company}"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> AgentClient:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- the port -------------------------------------------------------------------------------------------
 

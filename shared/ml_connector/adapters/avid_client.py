@@ -8,13 +8,13 @@ import json
 import logging
 import ssl
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from ml_connector.adapters.pooled_client import PooledClient
 from ml_connector.adapters.retrying import Logger, RetryPolicy, TransientFailure, parse_retry_after
 from ml_connector.adapters.scrubbing import Scrubber
 from ml_connector.adapters.streams import IterableReader
@@ -76,7 +76,7 @@ def avid_transport(connection: AvidConnection) -> httpx.BaseTransport:
     return httpx.HTTPTransport(verify=context, limits=limits, trust_env=False)
 
 
-class AvidClient:
+class AvidClient(PooledClient):
     """A pooled HTTPS client for one customer's AvidConnect company. Implements ``ports.AvidConnect``.
 
     At most ``max_in_flight`` requests run at once (the connection pool's size); further calls wait for a free
@@ -110,17 +110,6 @@ class AvidClient:
             follow_redirects=False,
             trust_env=False,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> AvidClient:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- the port -------------------------------------------------------------------------------------------
 

@@ -6,24 +6,16 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_pascal
+from pydantic import AwareDatetime, Field, field_validator
 
 from ml_connector.domain.amounts import Amount
+from ml_connector.domain.wire import PascalModel
 
 ACCOUNTING_CODES = "Accounting Codes"
 
 
-class AvidModel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_pascal,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-        extra="ignore",
-        hide_input_in_errors=True,
-    )
+class AvidModel(PascalModel):
+    """AvidConnect's JSON."""
 
 
 class AvidCompany(AvidModel):

@@ -24,9 +24,9 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from pydantic.alias_generators import to_pascal
 
 from ml_connector.domain.amounts import Amount
+from ml_connector.domain.wire import PascalModel
 
 SECONDS_PER_HOUR = Decimal(3600)
 HOURS_PLACES = Decimal("0.00001")
@@ -171,19 +171,8 @@ CheckNo = Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=
 AccountKey = Annotated[str, StringConstraints(min_length=1, max_length=9)]
 
 
-class SageModel(BaseModel):
+class SageModel(PascalModel):
     """Agent JSON uses the Sage column names (PascalCase); Python uses snake_case."""
-
-    model_config = ConfigDict(
-        alias_generator=to_pascal,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-        extra="ignore",
-        # Records carry tax ids: never echo field values into error messages or logs.
-        hide_input_in_errors=True,
-    )
 
 
 class ChangeStamped(SageModel):

@@ -52,7 +52,7 @@ def sync_gl(ctx: StageContext) -> StageResult:
 
         def handle_values(page: Page[SegmentValue], segment: GLSegment = segment) -> None:
             nonlocal values_changed_status
-            _fail_invalid(ledger, VALUE_KIND, page)
+            ledger.unreadable(VALUE_KIND, page.invalid)
             values_changed_status |= push_segment_values(ctx, ledger, segment, page.items)
             ledger.flush()
 
@@ -67,12 +67,12 @@ def sync_gl(ctx: StageContext) -> StageResult:
             # Accounts built on a value that was retired (or revived) must be re-evaluated, changed or not.
             restart_stream(ctx, ACCOUNTS_STREAM)
         if not complete:
-            return StageResult(False, ledger.counts, tuple(ledger.errors))
+            return ledger.result(False)
 
     inactive_values = inactive_segment_values(ctx)
 
     def handle_accounts(page: Page[GLAccount]) -> None:
-        _fail_invalid(ledger, ACCOUNT_KIND, page)
+        ledger.unreadable(ACCOUNT_KIND, page.invalid)
         push_accounts(ctx, ledger, page.items, inactive_values)
         ledger.flush()
 
@@ -83,7 +83,7 @@ def sync_gl(ctx: StageContext) -> StageResult:
         handle_accounts,
         agent_now=agent_now,
     )
-    return StageResult(complete, ledger.counts, tuple(ledger.errors))
+    return ledger.result(complete)
 
 
 def _segment_values_page(
@@ -150,17 +150,6 @@ def push_accounts(
             )
         )
     upsert_batch(ctx, ledger, ACCOUNT_KIND, upserts, ctx.avid.upsert_enterprise_codes)
-
-
-def _fail_invalid(ledger: RecordLedger, kind: str, page: Page[GLAccount] | Page[SegmentValue]) -> None:
-    for invalid in page.invalid:
-        ledger.failed(
-            kind,
-            invalid.key,
-            "Sage record breaks the agent contract: " + "; ".join(invalid.errors) + "; correct it in Sage 100",
-            retryable=False,
-            requeue=False,
-        )
 
 
 def retry_gl_record(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:

@@ -43,14 +43,7 @@ def push_invoices(ctx: StageContext) -> StageResult:
     book = load_coding_book(ctx)
 
     def handle(page: Page[OpenInvoice]) -> None:
-        for invalid in page.invalid:
-            ledger.failed(
-                KIND,
-                invalid.key,
-                "Sage record breaks the agent contract: " + "; ".join(invalid.errors) + "; correct it in Sage 100",
-                retryable=False,
-                requeue=False,
-            )
+        ledger.unreadable(KIND, page.invalid)
         vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, (vendor_code(i) for i in page.items))
         existing = ctx.state.get_mappings(ctx.customer_id, KIND, (i.key for i in page.items))
         for invoice in page.items:
@@ -66,7 +59,7 @@ def push_invoices(ctx: StageContext) -> StageResult:
         handle,
         agent_now=agent_now,
     )
-    return StageResult(complete, ledger.counts, tuple(ledger.errors))
+    return ledger.result(complete)
 
 
 def vendor_code(invoice: OpenInvoice) -> str:
@@ -162,6 +155,7 @@ def _create_once(
     ledger.read(
         KIND, key, f"open invoice {new_invoice.gross_amount} changed in Sage {invoice.updated_at:%Y-%m-%d %H:%M:%S}"
     )
+    ledger.note(KIND, key, f"transformed; content sha256 {digest}", event=AuditEvent.TRANSFORMED)
     earlier = ctx.state.claim(ctx.customer_id, KIND, key, ctx.clock())
     if earlier is not None and earlier.state is MappingState.SYNCED:  # another run finished it meanwhile
         return earlier

@@ -8,11 +8,14 @@ Waiting records are queued like failures; the retry function's growing back-off 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ml_connector.domain.sage import InvalidRecord
 from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext
+from ml_connector.stages.result import StageResult
 from ml_connector.state.models import AuditEntry, AuditEvent, FailedRecord, RunCounts
 
 
@@ -57,10 +60,17 @@ class RecordLedger:
         self._resolve(kind, key)
 
     def note(
-        self, kind: str, key: str, detail: str, *, remote_id: str | None = None, event: AuditEvent = AuditEvent.NOTED
+        self,
+        kind: str,
+        key: str,
+        detail: str,
+        *,
+        remote_id: str | None = None,
+        event: AuditEvent = AuditEvent.NOTED,
+        sealed_payload: dict[str, str] | None = None,
     ) -> None:
-        """An audit entry that does not change the record's outcome (e.g. its image was uploaded)."""
-        self._note(kind, key, event, detail=detail, remote_id=remote_id)
+        """An audit entry that does not change the record's outcome (e.g. what it was transformed into)."""
+        self._note(kind, key, event, detail=detail, remote_id=remote_id, sealed_payload=sealed_payload)
 
     def waiting(self, kind: str, key: str, reason: str, *, record: dict[str, Any] | None = None) -> None:
         self.counts.waiting += 1
@@ -86,6 +96,20 @@ class RecordLedger:
         self._open_failure(kind, key, error, retryable=retryable)
         if requeue:
             self._queue(kind, key, error, record, sensitive=sensitive)
+
+    def unreadable(self, kind: str, invalid: Sequence[InvalidRecord]) -> None:
+        """Records the agent listed but that break Sage's rules: failed, nothing a retry could use."""
+        for record in invalid:
+            self.failed(
+                kind,
+                record.key,
+                "Sage record breaks the agent contract: " + "; ".join(record.errors) + "; correct it in Sage 100",
+                retryable=False,
+                requeue=False,
+            )
+
+    def result(self, complete: bool) -> StageResult:
+        return StageResult(complete, self.counts, tuple(self.errors))
 
     # ------------------------------------------------------------------ durability
     def flush(self) -> None:

@@ -23,14 +23,7 @@ def sync_vendors(ctx: StageContext) -> StageResult:
     agent_now = ctx.agent.health().server_time
 
     def handle(page: Page[SageVendor]) -> None:
-        for invalid in page.invalid:
-            ledger.failed(
-                KIND,
-                invalid.key,
-                "Sage record breaks the agent contract: " + "; ".join(invalid.errors) + "; correct it in Sage 100",
-                retryable=False,
-                requeue=False,
-            )
+        ledger.unreadable(KIND, page.invalid)
         push_vendors(ctx, ledger, page.items)
         ledger.flush()
 
@@ -41,7 +34,7 @@ def sync_vendors(ctx: StageContext) -> StageResult:
         handle,
         agent_now=agent_now,
     )
-    return StageResult(complete, ledger.counts, tuple(ledger.errors))
+    return ledger.result(complete)
 
 
 def push_vendors(ctx: StageContext, ledger: RecordLedger, vendors: Sequence[SageVendor]) -> None:

@@ -12,6 +12,7 @@ Item layout (one customer's records never share a partition with another's):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -70,6 +71,7 @@ class DynamoStateStore:
     def __init__(self, table_name: str, *, audit_retention: dt.timedelta, dynamodb: Any | None = None) -> None:
         self._table = (dynamodb or boto3.resource("dynamodb")).Table(table_name)
         self._audit_retention = audit_retention
+        self._audit_sequence = itertools.count()
 
     # ------------------------------------------------------------------ stage runs
     def get_run(self, customer_id: str, stage: Stage) -> StageRun | None:
@@ -251,7 +253,8 @@ class DynamoStateStore:
         expires_at = int((dt.datetime.now(dt.UTC) + self._audit_retention).timestamp())
         with self._table.batch_writer() as batch:
             for entry in entries:
-                sk = f"{entry.at.isoformat()}#{uuid.uuid4().hex[:8]}"
+                # Entries of one instant keep the order they were made in; the random part keeps processes apart.
+                sk = f"{entry.at.isoformat()}#{next(self._audit_sequence):010d}#{uuid.uuid4().hex[:8]}"
                 pk = _audit_pk(entry.customer_id, entry.kind, entry.source_key)
                 batch.put_item(Item=_to_item(entry, pk=pk, sk=sk, expires_at=expires_at))
 

@@ -1,0 +1,23 @@
+"""The base of every model that crosses a wire in PascalCase (the agent's Sage columns, AvidConnect's JSON)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_pascal
+
+
+class PascalModel(BaseModel):
+    """PascalCase on the wire, snake_case in Python; immutable; unknown fields ignored.
+
+    Records carry tax ids and tokens travel near them: validation errors never echo input values.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
