@@ -18,7 +18,7 @@ from ml_connector.domain.hashing import content_hash
 from ml_connector.errors import RecordRejected, RetryLater
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.ledger import RecordLedger
-from ml_connector.state.models import KeyMapping, MappingState
+from ml_connector.state.models import AuditEvent, KeyMapping, MappingState
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,6 +51,16 @@ def upsert_batch(
             ledger.unchanged(kind, upsert.source_key)
             continue
         ledger.read(kind, upsert.source_key, upsert.read_detail)
+        sealed = (
+            ledger.seal(kind, upsert.source_key, upsert.payload.model_dump(mode="json")) if upsert.sensitive else None
+        )
+        ledger.note(
+            kind,
+            upsert.source_key,
+            f"transformed; content sha256 {digest}" + ("" if sealed else f": {upsert.payload.model_dump_json()}"),
+            event=AuditEvent.TRANSFORMED,
+            sealed_payload=sealed,
+        )
         changed.append((upsert, digest))
     if not changed:
         return []
@@ -65,12 +75,7 @@ def upsert_batch(
     for (upsert, digest), result in zip(changed, results, strict=True):
         if result.successful:
             _store_mapping(ctx, kind, upsert, digest, result.id, now)
-            sealed = (
-                ledger.seal(kind, upsert.source_key, upsert.payload.model_dump(mode="json"))
-                if upsert.sensitive
-                else None
-            )
-            ledger.synced(kind, upsert.source_key, remote_id=result.id, detail="upserted", sealed_payload=sealed)
+            ledger.synced(kind, upsert.source_key, remote_id=result.id, detail="upserted in AvidXchange")
             delivered.append(upsert)
         else:
             reason = "AvidXchange refused it: " + ("; ".join(result.errors) or "no reason given")
