@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.stage import CYCLE, Stage
-from ml_connector.state.models import CustomerHealth, HealthStatus, StageRun
+from ml_connector.state.models import CustomerHealth, CustomerSnapshot, HealthStatus, StageRun
 from ml_connector.work import WorkOrder
 
 # A queued or running stage that has not reported for this long is presumed dead (a stage invocation lasts at most
@@ -17,6 +18,7 @@ from ml_connector.work import WorkOrder
 STALE_AFTER = dt.timedelta(hours=1)
 # A stage is overdue when its last success is older than this many of its intervals.
 OVERDUE_INTERVALS = 3
+DISPATCH_CONCURRENCY = 16
 
 
 class CustomerDirectory(Protocol):
@@ -24,8 +26,7 @@ class CustomerDirectory(Protocol):
 
 
 class RunLedger(Protocol):
-    def list_runs(self, customer_id: str) -> list[StageRun]: ...
-    def get_health(self, customer_id: str) -> CustomerHealth | None: ...
+    def snapshots(self, customer_ids: Sequence[str], stages: Sequence[Stage]) -> dict[str, CustomerSnapshot]: ...
     def try_mark_queued(
         self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
     ) -> bool: ...
@@ -82,29 +83,41 @@ def is_paused(health: CustomerHealth | None, now: dt.datetime) -> bool:
 
 
 def dispatch_cycle(
-    directory: CustomerDirectory, ledger: RunLedger, queue: WorkQueue, *, now: dt.datetime, cycle_id: str
+    directory: CustomerDirectory,
+    ledger: RunLedger,
+    queue: WorkQueue,
+    *,
+    now: dt.datetime,
+    cycle_id: str,
+    concurrency: int = DISPATCH_CONCURRENCY,
 ) -> DispatchReport:
     customers, invalid = directory.load()
     report = DispatchReport(cycle_id=cycle_id, customers=len(customers) + len(invalid), invalid=invalid)
-    for customer in customers:
-        if not customer.enabled:
-            continue
-        if is_paused(ledger.get_health(customer.customer_id), now):
+    enabled = [customer for customer in customers if customer.enabled]
+    snapshots = ledger.snapshots([customer.customer_id for customer in enabled], CYCLE)
+    due: list[tuple[Customer, list[Stage], bool]] = []
+    for customer in enabled:
+        snapshot = snapshots[customer.customer_id]
+        if is_paused(snapshot.health, now):
             report.paused.append(customer.customer_id)
             continue
-        runs = {run.stage: run for run in ledger.list_runs(customer.customer_id)}
-        if is_overdue(customer, runs, now):
+        if is_overdue(customer, snapshot.runs, now):
             report.overdue.append(customer.customer_id)
-        marked = [
-            stage
-            for stage in due_stages(customer, runs, now)
-            if ledger.try_mark_queued(customer.customer_id, stage, cycle_id, now, STALE_AFTER)
-        ]
-        if not marked:
-            if any(run.state.in_flight for run in runs.values()):
-                report.in_flight.append(customer.customer_id)
-            continue
-        order = WorkOrder(customer_id=customer.customer_id, stage=marked[0], cycle_id=cycle_id, then=tuple(marked[1:]))
-        report.queued.append(order)
+        in_flight = any(run.state.in_flight for run in snapshot.runs.values())
+        due.append((customer, due_stages(customer, snapshot.runs, now), in_flight))
+
+    def mark(customer: Customer, stages: list[Stage]) -> list[Stage]:
+        return [s for s in stages if ledger.try_mark_queued(customer.customer_id, s, cycle_id, now, STALE_AFTER)]
+
+    # Marking is one conditional write per due stage; customers are independent, so their writes run side by side.
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        marked = list(pool.map(lambda entry: mark(entry[0], entry[1]), due))
+    for (customer, _, in_flight), stages in zip(due, marked, strict=True):
+        if stages:
+            report.queued.append(
+                WorkOrder(customer_id=customer.customer_id, stage=stages[0], cycle_id=cycle_id, then=tuple(stages[1:]))
+            )
+        elif in_flight:
+            report.in_flight.append(customer.customer_id)
     queue.send(report.queued)
     return report

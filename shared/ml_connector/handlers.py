@@ -17,6 +17,11 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ml_connector import bootstrap
@@ -36,6 +41,8 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 RETRY_BASE_SECONDS = 120
 RETRY_FACTOR = 3
 RETRY_MAX_SECONDS = 12 * 60 * 60
+# How long a succeeded retry is remembered: longer than a message can live in the retry queue and its DLQ (14 days).
+RETRY_IDEMPOTENCY_SECONDS = 15 * 24 * 60 * 60
 
 
 def _instrumented(function: Handler) -> Handler:
@@ -99,18 +106,38 @@ def work_handler(stage: Stage) -> Handler:
 
 
 def retry_handler() -> Handler:
-    """The retry function: each failed record again; on failure its next delivery is pushed further out."""
+    """The retry function: each failed record again; on failure its next delivery is pushed further out.
+
+    A retry that succeeded is remembered (Powertools Idempotency, keyed on the customer, the record and the failure
+    it came from), so an SQS duplicate or a DLQ replay of it returns at once without calling Sage or AvidXchange.
+    """
+    config = IdempotencyConfig(
+        event_key_jmespath="[customer_id, kind, source_key, first_failed_at]",
+        expires_after_seconds=RETRY_IDEMPOTENCY_SECONDS,
+    )
+    store = DynamoDBPersistenceLayer(table_name=bootstrap.settings().idempotency_table)
+
+    def run_retry(*, retry: RecordRetry, receive_count: int, budget: TimeBudget) -> dict[str, str]:
+        customer = bootstrap.customer_directory().get(retry.customer_id)
+        if not isinstance(customer, Customer):
+            raise LookupError(f"customer {retry.customer_id} has no valid customer item")
+        with bootstrap.stage_context(customer, budget) as ctx:
+            retry_record(ctx, retry, receive_count=receive_count)
+        return {"customer_id": retry.customer_id, "kind": retry.kind, "source_key": retry.source_key}
+
+    run_retry_once: Callable[..., dict[str, str]] = idempotent_function(
+        run_retry, data_keyword_argument="retry", persistence_store=store, config=config
+    )
 
     def handle_retry(record: SQSRecord, context: LambdaContext) -> None:
         retry = RecordRetry.model_validate_json(record.body)
         receive_count = int(record.attributes.approximate_receive_count)
         logger.append_keys(customer_id=retry.customer_id, kind=retry.kind, source_key=retry.source_key)
+        config.register_lambda_context(context)
         try:
-            customer = bootstrap.customer_directory().get(retry.customer_id)
-            if not isinstance(customer, Customer):
-                raise LookupError(f"customer {retry.customer_id} has no valid customer item")
-            with bootstrap.stage_context(customer, TimeBudget(context.get_remaining_time_in_millis)) as ctx:
-                retry_record(ctx, retry, receive_count=receive_count)
+            run_retry_once(
+                retry=retry, receive_count=receive_count, budget=TimeBudget(context.get_remaining_time_in_millis)
+            )
         except Exception:
             _delay_next_delivery(record, receive_count)
             raise

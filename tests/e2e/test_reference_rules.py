@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +12,7 @@ from ml_connector.stage import Stage
 from ml_connector.state.models import AuditEvent, RunState
 from ml_local.session import LocalStack
 from sage_agent.records import VendorFields
-from tests.support.system import ConnectedCustomer, connected_customer, dead_letters
+from tests.support.system import ConnectedCustomer, connected_customer, dead_letters, replay_dead_letters
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,21 @@ def test_a_vendor_refused_by_avidxchange_fails_alone_and_is_retried_then_dead_le
     company.run(Stage.VENDORS, cycle_id="fixed")
     assert company.avid.state.vendors["01-BLANK"].name == "Blank No More"
     assert not [f for f in company.state.list_failures(company.customer_id) if f.source_key == "01-BLANK"]
+
+    # Replaying the old failure (the blank name) must never overwrite the newer vendor in AvidXchange.
+    assert replay_dead_letters(company.stack, company.customer_id, "vendor", "01-BLANK") == 1
+    company.drain()
+    assert company.avid.state.vendors["01-BLANK"].name == "Blank No More"
+    trail = company.audit("vendor", "01-BLANK")
+    assert trail[-1].event is AuditEvent.SKIPPED
+    assert "superseded" in trail[-1].detail
+
+    # The same message once more (an SQS duplicate, a second replay): remembered as done, nothing runs.
+    company.stack.aws.client("sqs").send_message(
+        QueueUrl=company.stack.stack.outputs["RetryQueueUrl"], MessageBody=json.dumps(dead[0])
+    )
+    assert company.drain().succeeded == 1
+    assert len(company.audit("vendor", "01-BLANK")) == len(trail)
 
 
 def test_an_account_on_a_retired_cost_center_is_deactivated_with_it(company: ConnectedCustomer) -> None:

@@ -10,7 +10,7 @@ import pytest
 from ml_connector.customers import Customer, InvalidCustomer, parse_customer_item
 from ml_connector.dispatch import STALE_AFTER, dispatch_cycle, due_stages, is_overdue, is_paused
 from ml_connector.stage import Stage
-from ml_connector.state.models import CustomerHealth, HealthStatus, RunState, StageRun
+from ml_connector.state.models import CustomerHealth, CustomerSnapshot, HealthStatus, RunState, StageRun
 from ml_connector.work import WorkOrder
 from tests.support.customers import UTC_NOON, customer_item, make_customer
 
@@ -38,11 +38,13 @@ class FakeLedger:
         self.runs: dict[tuple[str, Stage], StageRun] = {}
         self.health: dict[str, CustomerHealth] = {}
 
-    def list_runs(self, customer_id: str) -> list[StageRun]:
-        return [r for (c, _), r in self.runs.items() if c == customer_id]
-
-    def get_health(self, customer_id: str) -> CustomerHealth | None:
-        return self.health.get(customer_id)
+    def snapshots(self, customer_ids: Sequence[str], stages: Sequence[Stage]) -> dict[str, CustomerSnapshot]:
+        return {
+            c: CustomerSnapshot(
+                runs={s: r for (rc, s), r in self.runs.items() if rc == c and s in stages}, health=self.health.get(c)
+            )
+            for c in customer_ids
+        }
 
     def try_mark_queued(
         self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta

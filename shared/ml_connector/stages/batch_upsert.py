@@ -21,6 +21,7 @@ from ml_connector.stages.ledger import RecordLedger
 from ml_connector.state.models import AuditEvent, KeyMapping, MappingState
 
 M = TypeVar("M", bound=BaseModel)
+SOURCE_UPDATED_AT = "source_updated_at"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Upsert(Generic[M]):
     payload: M
     record: dict[str, Any]
     """The Sage record as read (JSON), so a retry can run it again without reading Sage."""
+    source_updated_at: dt.datetime
+    """When Sage last changed the record (agent-local time)."""
     read_detail: str
     details: dict[str, Any] = field(default_factory=dict)
     sensitive: bool = False
@@ -47,9 +50,17 @@ def upsert_batch(
     for upsert in upserts:
         digest = content_hash(upsert.payload)
         mapping = existing.get(upsert.source_key)
-        if mapping is not None and mapping.state is MappingState.SYNCED and mapping.content_hash == digest:
-            ledger.unchanged(kind, upsert.source_key)
-            continue
+        if mapping is not None and mapping.state is MappingState.SYNCED:
+            if mapping.content_hash == digest:
+                ledger.unchanged(kind, upsert.source_key)
+                continue
+            synced_version = mapping.details.get(SOURCE_UPDATED_AT)
+            if synced_version is not None and str(synced_version) > upsert.source_updated_at.isoformat():
+                # A retry or replay of an older version: never overwrite newer data in AvidXchange with it.
+                ledger.skipped(
+                    kind, upsert.source_key, f"superseded: the version changed in Sage {synced_version} is synced"
+                )
+                continue
         ledger.read(kind, upsert.source_key, upsert.read_detail)
         sealed = (
             ledger.seal(kind, upsert.source_key, upsert.payload.model_dump(mode="json")) if upsert.sensitive else None
@@ -95,7 +106,7 @@ def _store_mapping(
             remote_id=remote_id,
             content_hash=digest,
             synced_at=now,
-            details=upsert.details,
+            details={**upsert.details, SOURCE_UPDATED_AT: upsert.source_updated_at.isoformat()},
         )
     )
 

@@ -114,6 +114,7 @@ def push_segment_values(
                 source_key=value.key,
                 payload=code,
                 record=value.model_dump(mode="json"),
+                source_updated_at=value.updated_at,
                 read_detail=f"{group} {code.code_value} changed in Sage {value.updated_at:%Y-%m-%d %H:%M:%S}",
                 details={"segment_no": value.segment_no, "code": value.sub_account_code, "active": code.is_active},
             )
@@ -141,6 +142,7 @@ def push_accounts(
                 source_key=account.key,
                 payload=code,
                 record=account.model_dump(mode="json"),
+                source_updated_at=account.updated_at,
                 read_detail=detail,
                 details={
                     "account": code.code_value,

@@ -43,6 +43,7 @@ def push_vendors(ctx: StageContext, ledger: RecordLedger, vendors: Sequence[Sage
             source_key=vendor.key,
             payload=to_avid_vendor(vendor),
             record=vendor.model_dump(mode="json"),
+            source_updated_at=vendor.updated_at,
             read_detail=f"changed in Sage {vendor.updated_at:%Y-%m-%d %H:%M:%S}",
             details={"active": vendor_is_payable(vendor)},
             sensitive=True,  # TaxpayerIDSocialSecurityNo

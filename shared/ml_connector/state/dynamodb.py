@@ -29,6 +29,7 @@ from ml_connector.state.models import (
     AuditEntry,
     Cursor,
     CustomerHealth,
+    CustomerSnapshot,
     FailedRecord,
     KeyMapping,
     MappingState,
@@ -82,13 +83,29 @@ class DynamoStateStore:
         items = self._query(Key("pk").eq(_customer_pk(customer_id)) & Key("sk").begins_with("RUN#"))
         return [StageRun.model_validate(i) for i in items]
 
+    def snapshots(self, customer_ids: Sequence[str], stages: Sequence[Stage]) -> dict[str, CustomerSnapshot]:
+        """Stage runs and health of many customers, read in batches (one BatchGetItem per 25 customers)."""
+        sort_keys = [*(f"RUN#{stage}" for stage in stages), "HEALTH"]
+        keys = [{"pk": _customer_pk(c), "sk": sk} for c in customer_ids for sk in sort_keys]
+        found: dict[str, CustomerSnapshot] = {c: CustomerSnapshot() for c in customer_ids}
+        for item in self._batch_get(keys):
+            snapshot = found[item["pk"].removeprefix("C#")]
+            if item["sk"] == "HEALTH":
+                snapshot.health = CustomerHealth.model_validate(item)
+            else:
+                run = StageRun.model_validate(item)
+                snapshot.runs[run.stage] = run
+        return found
+
     def try_mark_queued(
         self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
     ) -> bool:
         """Mark a stage queued unless a run of it is already in flight (and not stale). Returns whether it did."""
         in_flight = [s.value for s in RunState if s.in_flight]
         try:
-            self._table.update_item(
+            # The client, not the Table resource: the dispatcher calls this from several threads.
+            self._table.meta.client.update_item(
+                TableName=self._table.name,
                 Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"},
                 UpdateExpression=(
                     "SET customer_id = :c, stage = :s, #state = :q, cycle_id = :cy, updated_at = :now, queued_at = :now"
@@ -184,24 +201,9 @@ class DynamoStateStore:
         return KeyMapping.model_validate(item) if item else None
 
     def get_mappings(self, customer_id: str, kind: str, source_keys: Iterable[str]) -> dict[str, KeyMapping]:
-        keys = list(dict.fromkeys(source_keys))
-        found: dict[str, KeyMapping] = {}
-        client = self._table.meta.client
-        for start in range(0, len(keys), _BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self._table.name: {
-                    "Keys": [
-                        {"pk": _mapping_pk(customer_id, kind), "sk": k} for k in keys[start : start + _BATCH_GET_LIMIT]
-                    ]
-                }
-            }
-            while request:
-                response = client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table.name, []):
-                    mapping = KeyMapping.model_validate(item)
-                    found[mapping.source_key] = mapping
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        keys = [{"pk": _mapping_pk(customer_id, kind), "sk": k} for k in dict.fromkeys(source_keys)]
+        mappings = (KeyMapping.model_validate(item) for item in self._batch_get(keys))
+        return {mapping.source_key: mapping for mapping in mappings}
 
     def iter_mappings(self, customer_id: str, kind: str) -> Iterator[KeyMapping]:
         for item in self._query(Key("pk").eq(_mapping_pk(customer_id, kind))):
@@ -305,6 +307,15 @@ class DynamoStateStore:
         return [FailedRecord.model_validate(i) for i in items]
 
     # ------------------------------------------------------------------ helpers
+    def _batch_get(self, keys: Sequence[dict[str, str]]) -> Iterator[dict[str, Any]]:
+        client = self._table.meta.client
+        for start in range(0, len(keys), _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self._table.name: {"Keys": list(keys[start : start + _BATCH_GET_LIMIT])}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                yield from response["Responses"].get(self._table.name, [])
+                request = response.get("UnprocessedKeys") or {}
+
     def _query(self, condition: Any, index: str | None = None) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
         if index:

@@ -154,3 +154,10 @@ class FailedRecord(BaseModel):
     attempts: int
     first_failed_at: dt.datetime
     last_failed_at: dt.datetime
+
+
+class CustomerSnapshot(BaseModel):
+    """What the dispatcher needs to know of one customer: its stage runs and its health."""
+
+    runs: dict[Stage, StageRun] = Field(default_factory=dict)
+    health: CustomerHealth | None = None

@@ -11,6 +11,7 @@ from ml_connector.state.models import (
     AuditEntry,
     Cursor,
     CustomerHealth,
+    CustomerSnapshot,
     FailedRecord,
     KeyMapping,
     RunCounts,
@@ -22,6 +23,7 @@ from ml_connector.state.models import (
 class StateStore(Protocol):
     def get_run(self, customer_id: str, stage: Stage) -> StageRun | None: ...
     def list_runs(self, customer_id: str) -> list[StageRun]: ...
+    def snapshots(self, customer_ids: Sequence[str], stages: Sequence[Stage]) -> dict[str, CustomerSnapshot]: ...
     def try_mark_queued(
         self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
     ) -> bool: ...
