@@ -2,7 +2,8 @@
 
 Local AWS (moto, resources from template.yaml), the Sage 100 agent serving the seeded demo company over HTTPS,
 the AvidXchange simulator over HTTPS, the demo customer configured through the operator CLI (customer item,
-secrets, ping), then one scheduled dispatcher cycle delivered to the stage functions until every queue is idle.
+secrets, ping), then one scheduled dispatcher cycle delivered to the stage functions until every queue is idle,
+then payments made in AvidXchange posted back to Sage 100.
 """
 
 from __future__ import annotations
@@ -158,14 +159,40 @@ def run_cycle(stack: LocalStack) -> DeliveryReport:
     return stack.driver.drain(on_round=progress)
 
 
+def pay_some_invoices(stack: LocalStack, systems: DemoSystems, work_dir: Path) -> None:
+    """What the AP team does in AvidXchange: approve invoices and pay them (check, ACH, virtual card); then the
+    payments stage posts them to Sage 100 as manual checks."""
+    by_vendor: dict[str, list[str]] = {}
+    for invoice in systems.avid.state.invoices.values():
+        division, vendor_no = invoice.vendor_external_code.split("-", 1)
+        in_sage = systems.sage.read_open_invoice(division, vendor_no, invoice.number)
+        if invoice.gross_amount > 0 and in_sage is not None and in_sage.Balance == in_sage.InvoiceAmt:
+            by_vendor.setdefault(invoice.vendor_external_code, []).append(invoice.id)
+    vendors = sorted(by_vendor, key=lambda code: -len(by_vendor[code]))[:3]
+    say("\nIn AvidXchange, approving and paying the invoices of three vendors (check, ACH, virtual card) ...")
+    for vendor, method in zip(vendors, ("Check", "ACH", "VirtualCard"), strict=False):
+        invoice_ids = by_vendor[vendor][:3]
+        for invoice_id in invoice_ids:
+            systems.avid.controls.start_approval(invoice_id)
+            systems.avid.controls.approve(invoice_id)
+        paid = systems.avid.controls.pay(invoice_ids, method=method)
+        say(f"  payment {paid.number}: {method} {paid.amount} to {vendor} for {len(invoice_ids)} invoices")
+    argv = ["run", DEMO_CUSTOMER, "payments", "--local", str(work_dir / STATE_FILE_NAME)]
+    say(f"\n$ mlc {' '.join(argv)}")
+    mlc(argv)
+    stack.driver.drain()
+
+
 def report(stack: LocalStack, systems: DemoSystems, work_dir: Path, elapsed: float) -> None:
     target = f"--local {work_dir / STATE_FILE_NAME}"
     state = systems.avid.state
     say(f"\nDone in {elapsed:.0f}s. What moved:")
     mlc(["status", DEMO_CUSTOMER, "--local", str(work_dir / STATE_FILE_NAME)])
     with_image = sum(1 for i in state.invoices.values() if i.has_image)
+    checks = sum(1 for m in stack.state_store().iter_mappings(DEMO_CUSTOMER, "payment") if m.remote_id)
+    say(f"\nSage 100 received {checks} manual checks for the AvidXchange payments.")
     say(
-        f"\nAvidXchange (simulator) now holds {len(state.vendors)} vendors "
+        f"AvidXchange (simulator) now holds {len(state.vendors)} vendors "
         f"({sum(1 for v in state.vendors.values() if not v.active)} inactive), "
         f"{len(state.enterprise_codes)} enterprise codes, {len(state.invoices)} invoices ({with_image} with images)."
     )
@@ -195,6 +222,7 @@ def run_demo(work_dir: Path, *, keep_running: bool) -> int:
             say(f"  AvidXchange {systems.avid.server.url}")
             configure_demo_customer(stack, systems, work_dir)
             cycle = run_cycle(stack)
+            pay_some_invoices(stack, systems, work_dir)
             report(stack, systems, work_dir, time.monotonic() - started)
             if cycle.errors:
                 say("\nFunction errors during the run:\n  " + "\n  ".join(cycle.errors[:5]))

@@ -12,6 +12,5 @@ class Stage(StrEnum):
     PAYMENTS = "payments"
 
 
-# The stages this release runs, in cycle order. Payments (AvidXchange -> Sage manual checks) has its queue, function
-# and permissions in the template already; the dispatcher queues it once its stage is built.
-CYCLE: tuple[Stage, ...] = (Stage.VENDORS, Stage.GL, Stage.INVOICES)
+# The stages a cycle runs, in order.
+CYCLE: tuple[Stage, ...] = (Stage.VENDORS, Stage.GL, Stage.INVOICES, Stage.PAYMENTS)

@@ -20,10 +20,11 @@ def test_the_demo_runs_end_to_end_and_reports(tmp_path: Path) -> None:
     out = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ping redrock-demo: ok" in out
-    assert re.search(r"dispatcher queued: redrock-demo:vendors>gl>invoices", out)
+    assert re.search(r"dispatcher queued: redrock-demo:vendors>gl>invoices>payments", out)
     assert re.search(r"^\s+vendors\s+succeeded", out, re.MULTILINE)
     assert re.search(r"^\s+invoices\s+(succeeded|partial)", out, re.MULTILINE)
     held = re.search(r"holds (\d+) vendors .* (\d+) invoices \((\d+) with images\)", out)
     assert held is not None and int(held.group(2)) > 400 and int(held.group(3)) > 300
+    assert re.search(r"Sage 100 received 3 manual checks", out)
     assert "Traceback" not in out + result.stderr
     assert (tmp_path / "stack.json").exists()

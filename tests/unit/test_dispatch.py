@@ -83,14 +83,14 @@ class FakeQueue:
 @pytest.mark.parametrize(
     ("minutes_since_queued", "expected"),
     [
-        ({}, [Stage.VENDORS, Stage.GL, Stage.INVOICES]),
-        ({Stage.VENDORS: 30, Stage.GL: 30, Stage.INVOICES: 30}, [Stage.INVOICES]),
-        ({Stage.VENDORS: 360, Stage.GL: 359, Stage.INVOICES: 29}, [Stage.VENDORS]),
-        ({Stage.VENDORS: 1, Stage.GL: 1, Stage.INVOICES: 30}, [Stage.INVOICES]),
+        ({}, [Stage.VENDORS, Stage.GL, Stage.INVOICES, Stage.PAYMENTS]),
+        ({Stage.VENDORS: 30, Stage.GL: 30, Stage.INVOICES: 30, Stage.PAYMENTS: 30}, [Stage.INVOICES, Stage.PAYMENTS]),
+        ({Stage.VENDORS: 360, Stage.GL: 359, Stage.INVOICES: 29, Stage.PAYMENTS: 14}, [Stage.VENDORS]),
+        ({Stage.VENDORS: 1, Stage.GL: 1, Stage.INVOICES: 30, Stage.PAYMENTS: 1}, [Stage.INVOICES]),
     ],
 )
 def test_due_stages_follow_each_stage_interval(minutes_since_queued: dict[Stage, int], expected: list[Stage]) -> None:
-    customer = make_customer()  # vendors/gl every 360 min, invoices 30
+    customer = make_customer()  # vendors/gl every 360 min, invoices 30, payments 15
     runs = {stage: run(stage, queued_minutes_ago=m) for stage, m in minutes_since_queued.items()}
     assert due_stages(customer, runs, UTC_NOON) == expected
 
@@ -137,7 +137,7 @@ def test_a_cycle_queues_one_chained_order_per_customer_and_reports_the_rest() ->
             customer_id="acme-build",
             stage=Stage.VENDORS,
             cycle_id="cycle-1",
-            then=(Stage.GL, Stage.INVOICES),
+            then=(Stage.GL, Stage.INVOICES, Stage.PAYMENTS),
         )
     ]
     assert report.paused == ["paused-co"]

@@ -11,6 +11,8 @@ from ml_connector.stages.gl import ACCOUNT_KIND, VALUE_KIND, retry_gl_record
 from ml_connector.stages.invoices import KIND as INVOICE_KIND
 from ml_connector.stages.invoices import retry_invoice
 from ml_connector.stages.ledger import RecordLedger
+from ml_connector.stages.payments import KIND as PAYMENT_KIND
+from ml_connector.stages.payments import retry_payment
 from ml_connector.stages.vendors import KIND as VENDOR_KIND
 from ml_connector.stages.vendors import retry_vendor
 from ml_connector.state.models import AuditEvent
@@ -22,6 +24,7 @@ RETRY_HANDLERS: dict[str, RetryHandler] = {
     ACCOUNT_KIND: retry_gl_record,
     VALUE_KIND: retry_gl_record,
     INVOICE_KIND: retry_invoice,
+    PAYMENT_KIND: retry_payment,
 }
 
 

@@ -20,6 +20,7 @@ from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext, TimeBudget
 from ml_connector.stages.gl import sync_gl
 from ml_connector.stages.invoices import push_invoices
+from ml_connector.stages.payments import post_payments
 from ml_connector.stages.result import StageResult
 from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import HealthStatus, RunCounts, RunState
@@ -32,6 +33,7 @@ STAGES: dict[Stage, StageFunction] = {
     Stage.VENDORS: sync_vendors,
     Stage.GL: sync_gl,
     Stage.INVOICES: push_invoices,
+    Stage.PAYMENTS: post_payments,
 }
 
 

@@ -76,7 +76,8 @@ class CustomerHealth(BaseModel):
 class Cursor(BaseModel):
     """Where a change stream stands.
 
-    ``watermark``: every record updated before it (agent-local time) has reached a final state.
+    ``watermark``: every record updated before it has reached a final state (agent-local time for the Sage
+    streams; UTC for the AvidXchange payments stream).
     ``pass_started_at``: set while a pass is in progress: the agent's clock when the pass began, which becomes the
     watermark when the pass completes (records changed during the pass are read again by the next one).
     ``pass_since`` / ``page_cursor``: the ``updated_since`` the pass polls with and the agent's cursor for the next

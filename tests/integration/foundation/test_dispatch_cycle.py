@@ -42,21 +42,21 @@ def test_a_cycle_queues_due_stages_in_order_and_skips_an_invalid_customer(
 
     (summary,) = fresh_stack.driver.fire_schedules()
 
-    assert summary["queued"] == ["dispatch-ok:vendors>gl>invoices"]
+    assert summary["queued"] == ["dispatch-ok:vendors>gl>invoices>payments"]
     (invalid,) = summary["invalid"]
     assert invalid.startswith("customer dispatch-bad: agent.company: String should match pattern")
     (message,) = _drain_queue(fresh_stack, fresh_stack.settings().vendors_queue_url)
     assert message["Attributes"]["MessageGroupId"] == "dispatch-ok"
     order = json.loads(message["Body"])
     assert order["stage"] == "vendors"
-    assert order["then"] == ["gl", "invoices"]
+    assert order["then"] == ["gl", "invoices", "payments"]
 
 
 def test_a_customer_with_a_run_in_flight_is_not_queued_twice(fresh_stack: LocalStack, customers: Any) -> None:
     customers.put_item(Item=customer_to_item(make_customer("dispatch-once")))
     (first,) = fresh_stack.driver.fire_schedules()
     (second,) = fresh_stack.driver.fire_schedules()
-    assert "dispatch-once:vendors>gl>invoices" in first["queued"]
+    assert "dispatch-once:vendors>gl>invoices>payments" in first["queued"]
     assert not any(q.startswith("dispatch-once:") for q in second["queued"])
     assert "dispatch-once" in second["in_flight"]
     assert len(_drain_queue(fresh_stack, fresh_stack.settings().vendors_queue_url)) == 1
