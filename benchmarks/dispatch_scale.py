@@ -44,19 +44,27 @@ def main() -> None:
         with table.batch_writer() as batch:
             for number in range(args.customers):
                 batch.put_item(Item=customer_to_item(customer(number, settings.secret_prefix)))
-        started = time.monotonic()
-        (summary,) = stack.driver.fire_schedules()
-        first = time.monotonic() - started
+        ticks = []
+        while True:
+            started = time.monotonic()
+            (summary,) = stack.driver.fire_schedules()
+            ticks.append((time.monotonic() - started, len(summary["queued"]), summary["deferred"]))
+            if not summary["deferred"]:
+                break
+        for number, (seconds, queued, deferred) in enumerate(ticks, start=1):
+            print(f"tick {number}: {seconds:.1f}s, queued {queued}, deferred {deferred}")
+        first = sum(seconds for seconds, _, _ in ticks)
         started = time.monotonic()
         (again,) = stack.driver.fire_schedules()
         second = time.monotonic() - started
         depth = stack.aws.client("sqs").get_queue_attributes(
             QueueUrl=settings.vendors_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]["ApproximateNumberOfMessages"]
-        print(f"customers: {summary['customers']}")
-        print(f"first cycle: {first:.1f}s, queued {len(summary['queued'])} work orders ({depth} on the vendors queue)")
+        print(
+            f"customers: {args.customers}; all queued after {len(ticks)} tick(s), {first:.1f}s ({depth} on the vendors queue)"
+        )
         queued, in_flight = len(again["queued"]), len(again["in_flight"])
-        print(f"second cycle (all in flight): {second:.1f}s, queued {queued}, in flight {in_flight}")
+        print(f"next cycle (all in flight): {second:.1f}s, queued {queued}, in flight {in_flight}")
         print(f"per customer: {first / args.customers * 1000:.1f} ms (moto on loopback)")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,6 +19,7 @@ STALE_AFTER = dt.timedelta(hours=1)
 # A stage is overdue when its last success is older than this many of its intervals.
 OVERDUE_INTERVALS = 3
 DISPATCH_CONCURRENCY = 16
+DISPATCH_CHUNK = 100
 
 
 class CustomerDirectory(Protocol):
@@ -45,6 +46,8 @@ class DispatchReport:
     paused: list[str] = field(default_factory=list)
     in_flight: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
+    deferred: int = 0
+    """Customers not looked at because the invocation's time ran low; the next tick takes them."""
 
     def summary(self) -> dict[str, object]:
         return {
@@ -55,6 +58,7 @@ class DispatchReport:
             "paused": self.paused,
             "in_flight": self.in_flight,
             "overdue": self.overdue,
+            "deferred": self.deferred,
         }
 
 
@@ -89,14 +93,34 @@ def dispatch_cycle(
     *,
     now: dt.datetime,
     cycle_id: str,
+    time_left: Callable[[], bool] = lambda: True,
     concurrency: int = DISPATCH_CONCURRENCY,
 ) -> DispatchReport:
+    """Customers go in chunks: each chunk's stages are marked and its orders sent before the next chunk starts, and
+    when ``time_left()`` turns False the rest are left for the next tick (``report.deferred``)."""
     customers, invalid = directory.load()
     report = DispatchReport(cycle_id=cycle_id, customers=len(customers) + len(invalid), invalid=invalid)
     enabled = [customer for customer in customers if customer.enabled]
-    snapshots = ledger.snapshots([customer.customer_id for customer in enabled], CYCLE)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for start in range(0, len(enabled), DISPATCH_CHUNK):
+            if not time_left():
+                report.deferred = len(enabled) - start
+                break
+            _dispatch_chunk(enabled[start : start + DISPATCH_CHUNK], ledger, queue, pool, report, now)
+    return report
+
+
+def _dispatch_chunk(
+    customers: Sequence[Customer],
+    ledger: RunLedger,
+    queue: WorkQueue,
+    pool: ThreadPoolExecutor,
+    report: DispatchReport,
+    now: dt.datetime,
+) -> None:
+    snapshots = ledger.snapshots([customer.customer_id for customer in customers], CYCLE)
     due: list[tuple[Customer, list[Stage], bool]] = []
-    for customer in enabled:
+    for customer in customers:
         snapshot = snapshots[customer.customer_id]
         if is_paused(snapshot.health, now):
             report.paused.append(customer.customer_id)
@@ -106,18 +130,20 @@ def dispatch_cycle(
         in_flight = any(run.state.in_flight for run in snapshot.runs.values())
         due.append((customer, due_stages(customer, snapshot.runs, now), in_flight))
 
-    def mark(customer: Customer, stages: list[Stage]) -> list[Stage]:
-        return [s for s in stages if ledger.try_mark_queued(customer.customer_id, s, cycle_id, now, STALE_AFTER)]
+    def mark(entry: tuple[Customer, list[Stage], bool]) -> list[Stage]:
+        customer, stages, _ = entry
+        return [s for s in stages if ledger.try_mark_queued(customer.customer_id, s, report.cycle_id, now, STALE_AFTER)]
 
     # Marking is one conditional write per due stage; customers are independent, so their writes run side by side.
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        marked = list(pool.map(lambda entry: mark(entry[0], entry[1]), due))
-    for (customer, _, in_flight), stages in zip(due, marked, strict=True):
+    orders = []
+    for (customer, _, in_flight), stages in zip(due, pool.map(mark, due), strict=True):
         if stages:
-            report.queued.append(
-                WorkOrder(customer_id=customer.customer_id, stage=stages[0], cycle_id=cycle_id, then=tuple(stages[1:]))
+            orders.append(
+                WorkOrder(
+                    customer_id=customer.customer_id, stage=stages[0], cycle_id=report.cycle_id, then=tuple(stages[1:])
+                )
             )
         elif in_flight:
             report.in_flight.append(customer.customer_id)
-    queue.send(report.queued)
-    return report
+    queue.send(orders)
+    report.queued += orders

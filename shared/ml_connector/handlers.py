@@ -41,6 +41,8 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 RETRY_BASE_SECONDS = 120
 RETRY_FACTOR = 3
 RETRY_MAX_SECONDS = 12 * 60 * 60
+# The dispatcher stops taking new customers this long before its timeout (the rest go on the next tick).
+DISPATCH_RESERVE_MS = 30_000
 # How long a succeeded retry is remembered: longer than a message can live in the retry queue and its DLQ (14 days).
 RETRY_IDEMPOTENCY_SECONDS = 15 * 24 * 60 * 60
 
@@ -76,6 +78,7 @@ def dispatcher_handler() -> Handler:
             bootstrap.work_queue(),
             now=dt.datetime.now(dt.UTC),
             cycle_id=context.aws_request_id,
+            time_left=lambda: not TimeBudget(context.get_remaining_time_in_millis, DISPATCH_RESERVE_MS).exhausted(),
         )
         record_dispatch(report, bootstrap.settings().environment_name)
         return report.summary()

@@ -34,6 +34,9 @@ def record_dispatch(report: DispatchReport, environment: str) -> None:
     metrics.add_metric("CustomersInvalid", MetricUnit.Count, len(report.invalid))
     metrics.add_metric("CustomersOverdue", MetricUnit.Count, len(report.overdue))
     metrics.add_metric("CustomersPaused", MetricUnit.Count, len(report.paused))
+    metrics.add_metric("CustomersDeferred", MetricUnit.Count, report.deferred)
+    if report.deferred:
+        logger.warning("dispatch cycle ran out of time; customers left for the next tick", deferred=report.deferred)
 
 
 def record_run(stage: Stage, customer_id: str, outcome: RunOutcome, duration_ms: float, environment: str) -> None:

@@ -170,3 +170,22 @@ def test_the_cycle_runs_exactly_the_stages_the_runner_has() -> None:
     from ml_connector.stages.runner import STAGES
 
     assert tuple(STAGES) == CYCLE
+
+
+def test_a_cycle_that_runs_out_of_time_sends_what_it_marked_and_defers_the_rest() -> None:
+    customers = [make_customer(f"cust-{n:03d}") for n in range(150)]
+    ledger, queue = FakeLedger(), FakeQueue()
+    checks = iter([True, False])
+
+    report = dispatch_cycle(
+        FakeDirectory(customers), ledger, queue, now=UTC_NOON, cycle_id="c1", time_left=lambda: next(checks)
+    )
+
+    assert len(queue.sent) == len(report.queued) == 100
+    assert report.deferred == 50
+    marked = {customer_id for customer_id, _ in ledger.runs}
+    assert marked == {f"cust-{n:03d}" for n in range(100)}, "nothing is marked queued without being sent"
+
+    later = dispatch_cycle(FakeDirectory(customers), ledger, queue, now=UTC_NOON, cycle_id="c2")
+    assert [o.customer_id for o in later.queued] == [f"cust-{n:03d}" for n in range(100, 150)]
+    assert later.deferred == 0
