@@ -60,9 +60,8 @@ def main() -> None:
         depth = stack.aws.client("sqs").get_queue_attributes(
             QueueUrl=settings.vendors_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]["ApproximateNumberOfMessages"]
-        print(
-            f"customers: {args.customers}; all queued after {len(ticks)} tick(s), {first:.1f}s ({depth} on the vendors queue)"
-        )
+        print(f"customers: {args.customers}; all queued after {len(ticks)} tick(s), {first:.1f}s")
+        print(f"work orders on the vendors queue: {depth}")
         queued, in_flight = len(again["queued"]), len(again["in_flight"])
         print(f"next cycle (all in flight): {second:.1f}s, queued {queued}, in flight {in_flight}")
         print(f"per customer: {first / args.customers * 1000:.1f} ms (moto on loopback)")
