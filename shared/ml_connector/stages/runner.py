@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.dispatch import WorkQueue
-from ml_connector.errors import CustomerUnavailable, RetryLater
+from ml_connector.errors import CustomerUnavailable
 from ml_connector.health import healthy, paused
 from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext, TimeBudget
@@ -83,8 +83,12 @@ class StageRunner:
                     cycle_id=order.cycle_id,
                 )
             return RunOutcome(RunState.CUSTOMER_UNAVAILABLE, RunCounts())
-        except RetryLater as error:
-            self._finish(order, RunState.FAILED, RunCounts(), f"{error}; the run will be retried")
+        except Exception as error:
+            # A passing failure (RetryLater) or a fault: the run is recorded as failed, and SQS delivers the order
+            # again (after three tries it waits in the work DLQ).
+            self._finish(
+                order, RunState.FAILED, RunCounts(), f"{type(error).__name__}: {error}; the run will be retried"
+            )
             raise
         self._mark_healthy(customer)
         counts = self._accumulated(order, result.counts)
