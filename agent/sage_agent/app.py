@@ -4,18 +4,19 @@ No ``from __future__ import annotations`` here: FastAPI resolves the local ``Ann
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import StreamingResponse
 
 from sage_agent import __version__
-from sage_agent.auth import AGENT_KEY_HEADER, AgentKeyMiddleware, AgentKeys
+from sage_agent.auth import AGENT_KEY_HEADER, AgentKeyMiddleware, AgentKeys, ClientPolicy
 from sage_agent.backend import IMAGE_CONTENT_TYPES, ChangeWindow, InvoiceFilter, SageBackend
 from sage_agent.faults import FaultController, FaultSettings
-from sage_agent.http_errors import ApiError, error_responses, install_error_handlers
+from sage_agent.http_errors import ApiError, Utf8JsonRoute, error_responses, install_error_handlers
+from sage_agent.key_paths import EncodedSlashPaths, register_key_convertor
 from sage_agent.paging import BadCursor, RecordT, read_page
 from sage_agent.records import (
     COMPANY_PATTERN,
@@ -35,6 +36,7 @@ from sage_agent.records import (
 )
 from sage_agent.sage_time import Clock, SageStamp, format_server_time, parse_sage_date, parse_updated_since
 
+FoundT = TypeVar("FoundT")
 _READ_ERRORS = error_responses(400, 401, 404, 423, 500, 503)
 _WRITE_ERRORS = error_responses(400, 401, 404, 409, 422, 423, 500, 503)
 
@@ -47,6 +49,7 @@ class AgentSettings:
     clock: Clock
     post_payments: bool = True
     faults: FaultController | None = None
+    clients: ClientPolicy = field(default_factory=ClientPolicy)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def feed_query(
     updated_since: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{8}T\d{2}:\d{2}:\d{2}$",
+            pattern=r"^[0-9]{8}T[0-9]{2}:[0-9]{2}:[0-9]{2}$",
             description="YYYYMMDDTHH:MM:SS, agent-local: records stamped at or after it",
             examples=["20261120T13:30:00"],
         ),
@@ -113,6 +116,13 @@ Feed = Annotated[FeedQuery, Depends(feed_query)]
 Settings = Annotated[AgentSettings, Depends(_settings)]
 
 
+def _found(record: FoundT | None, missing: str) -> FoundT:
+    """``record``, or 404 ``not_found`` saying what is ``missing``."""
+    if record is None:
+        raise ApiError(404, "not_found", missing)
+    return record
+
+
 def _page(
     feed: str, key_types: tuple[type, ...], browse: Callable[[ChangeWindow], list[RecordT]], query: FeedQuery
 ) -> Page[RecordT]:
@@ -122,9 +132,10 @@ def _page(
         raise ApiError(400, "bad_request", f"cursor: {error}") from None
 
 
-router = APIRouter(prefix="/v1")
+register_key_convertor()  # routes compile their paths as they are declared below
+router = APIRouter(prefix="/v1", route_class=Utf8JsonRoute)
 COMPANY = "/companies/{company}"
-INVOICE = f"{COMPANY}/ap/invoices/{{division}}/{{vendor}}/{{invoice}}"
+INVOICE = f"{COMPANY}/ap/invoices/{{division:key}}/{{vendor:key}}/{{invoice:key}}"
 
 
 @router.get("/health", response_model=Health, responses=_READ_ERRORS, dependencies=faults_at("health"))
@@ -207,14 +218,48 @@ def invoices(
     return _page("invoices", (str, str, str), browse, query)
 
 
+@router.get(
+    f"{COMPANY}/vendors/{{division:key}}/{{vendor:key}}",
+    response_model=Vendor,
+    responses=_READ_ERRORS,
+    dependencies=faults_at("vendor"),
+)
+def vendor(backend: Backend, division: Division, vendor: VendorKey) -> Vendor:
+    return _found(backend.read_vendor(division, vendor), f"vendor {division}-{vendor} does not exist")
+
+
+@router.get(
+    f"{COMPANY}/gl/accounts/{{account_key:key}}",
+    response_model=GLAccount,
+    responses=_READ_ERRORS,
+    dependencies=faults_at("gl_account"),
+)
+def gl_account(
+    backend: Backend, account_key: Annotated[str, Path(min_length=1, max_length=9, examples=["610002300"])]
+) -> GLAccount:
+    return _found(backend.read_gl_account(account_key), f"GL account {account_key} does not exist")
+
+
+@router.get(
+    f"{COMPANY}/gl/segment-values/{{segment_no:key}}/{{code:key}}",
+    response_model=SegmentValue,
+    responses=_READ_ERRORS,
+    dependencies=faults_at("segment_value"),
+)
+def segment_value(
+    backend: Backend,
+    segment_no: Annotated[int, Path(ge=1, le=9, examples=[3])],
+    code: Annotated[str, Path(min_length=1, max_length=15, examples=["300"])],
+) -> SegmentValue:
+    return _found(backend.read_segment_value(segment_no, code), f"segment {segment_no} value {code} does not exist")
+
+
 @router.get(INVOICE, response_model=OpenInvoice, responses=_READ_ERRORS, dependencies=faults_at("invoice"))
 def invoice(backend: Backend, division: Division, vendor: VendorKey, invoice: InvoiceKey) -> OpenInvoice:
-    found = backend.read_open_invoice(division, vendor, invoice)
-    if found is None:
-        raise ApiError(
-            404, "not_found", f"invoice {division}-{vendor}/{invoice} is not open (paid, removed or never entered)"
-        )
-    return found
+    return _found(
+        backend.read_open_invoice(division, vendor, invoice),
+        f"invoice {division}-{vendor}/{invoice} is not open (paid, removed or never entered)",
+    )
 
 
 @router.get(
@@ -252,7 +297,7 @@ def post_payment(backend: Backend, settings: Settings, check: ManualCheck) -> Ma
 
 
 @router.get(
-    f"{COMPANY}/ap/payments/{{bank_code}}/{{check_no}}",
+    f"{COMPANY}/ap/payments/{{bank_code:key}}/{{check_no:key}}",
     response_model=RecordedManualCheck,
     responses=_READ_ERRORS,
     dependencies=faults_at("get_payment"),
@@ -262,10 +307,7 @@ def get_payment(
     bank_code: Annotated[str, Path(pattern=r"^[A-Z0-9]$", examples=["A"])],
     check_no: Annotated[str, Path(min_length=1, max_length=10, examples=["0000104522"])],
 ) -> RecordedManualCheck:
-    found = backend.read_manual_check(bank_code, check_no)
-    if found is None:
-        raise ApiError(404, "not_found", f"manual check {bank_code}/{check_no} does not exist")
-    return found
+    return _found(backend.read_manual_check(bank_code, check_no), f"manual check {bank_code}/{check_no} does not exist")
 
 
 def create_app(backends: Mapping[str, SageBackend], settings: AgentSettings) -> FastAPI:
@@ -283,7 +325,8 @@ def create_app(backends: Mapping[str, SageBackend], settings: AgentSettings) -> 
     app.include_router(router)
     if settings.faults is not None:
         app.include_router(_faults_router(settings.faults))
-    app.add_middleware(AgentKeyMiddleware, keys=settings.agent_keys)
+    app.add_middleware(AgentKeyMiddleware, keys=settings.agent_keys, policy=settings.clients)
+    app.add_middleware(EncodedSlashPaths)
     _declare_security(app)
     return app
 

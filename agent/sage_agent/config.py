@@ -11,8 +11,18 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyAddress,
+    IPvAnyNetwork,
+    ValidationError,
+    model_validator,
+)
 
+from sage_agent.images import check_pattern
 from sage_agent.records import dotted_field
 
 
@@ -27,6 +37,11 @@ class _Section(BaseModel):
 class ServerConfig(_Section):
     host: str = "0.0.0.0"  # noqa: S104 - the agent serves the connector over the network
     port: int = Field(default=8443, ge=1, le=65535)
+    allowed_clients: list[IPvAnyNetwork] = Field(
+        default_factory=list, description="client CIDRs answered at all (empty: any); others get 403"
+    )
+    failed_key_threshold: int = Field(default=3, ge=1, le=1000, description="failed keys before slowing")
+    failed_key_max_delay_seconds: float = Field(default=30.0, ge=0, le=600)
 
 
 class TlsConfig(_Section):
@@ -54,15 +69,26 @@ class AgentOptions(_Section):
     post_payments: bool = True
 
 
-class SimulatedCompany(_Section):
+class _Company(_Section):
+    image_patterns: list[Annotated[str, AfterValidator(check_pattern)]] = Field(
+        default_factory=list, description="where scanned invoices are kept as files (see sage_agent.images)"
+    )
+
+
+class SimulatedCompany(_Company):
     kind: Literal["simulated"]
     sqlite_path: Path
     check_date_window_months: int = Field(default=1, ge=0, le=12)
 
 
-class BoiCompany(_Section):
+class BoiCompany(_Company):
     kind: Literal["boi"]
-    sage_home: Path
+    sage_home: Path = Field(description="the MAS90\\Home folder of the Sage 100 installation")
+    user: str = Field(min_length=1, description="the Sage 100 user the agent logs in as")
+    password_file: Path = Field(description="a file holding that user's password, readable by the service only")
+    sessions: int = Field(default=4, ge=1, le=32)
+    session_max_age_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_wait_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 CompanyConfig = Annotated[SimulatedCompany | BoiCompany, Field(discriminator="kind")]
@@ -81,10 +107,17 @@ class AgentConfig(_Section):
         def absolute(path: Path) -> Path:
             return path if path.is_absolute() else (base / path).resolve()
 
+        def patterns(company: _Company) -> list[str]:
+            return [str(absolute(Path(pattern))) for pattern in company.image_patterns]
+
         companies: dict[str, SimulatedCompany | BoiCompany] = {
-            code: company.model_copy(update={"sqlite_path": absolute(company.sqlite_path)})
+            code: company.model_copy(
+                update={"sqlite_path": absolute(company.sqlite_path), "image_patterns": patterns(company)}
+            )
             if isinstance(company, SimulatedCompany)
-            else company
+            else company.model_copy(
+                update={"password_file": absolute(company.password_file), "image_patterns": patterns(company)}
+            )
             for code, company in self.companies.items()
         }
         tls = self.tls.model_copy(
@@ -142,8 +175,14 @@ sqlite_path = "{sqlite_path}"
 # Check dates are accepted within the AP module date's month +/- this many months.
 check_date_window_months = 1
 
-# A real company, once the BOI backend exists:
+# Scanned invoices kept as files (placeholders {{APDivisionNo}} {{VendorNo}} {{InvoiceNo}} {{InvoiceDate}}):
+# image_patterns = ['D:\\Scans\\{{VendorNo}}\\{{InvoiceNo}}.*']
+
+# A real company through the Business Object Interface (Windows, see agent/README.md):
 # [companies.ABC]
 # kind = "boi"
-# sage_home = 'C:\\Sage\\Sage 100\\MAS90'
+# sage_home = 'C:\\Sage\\Sage 100\\MAS90\\Home'
+# user = "avidsync"
+# password_file = 'C:\\ml-connector\\agent\\sage-password.txt'
+# sessions = 4
 """

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -89,6 +91,25 @@ def validation_error_response(error: RequestValidationError) -> JSONResponse:
     return error_response(422, "validation_failed", f"the body was refused: {summary}", fields=fields)
 
 
+class Utf8JsonRoute(APIRoute):
+    """Refuses a body that is not UTF-8 (a JSON parser would otherwise detect and accept UTF-16 or UTF-32)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def utf8_only(request: Request) -> Response:
+            body = await request.body()
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ApiError(400, "bad_request", "the body is not UTF-8; send JSON encoded as UTF-8") from None
+            if b"\x00" in body:
+                raise ApiError(400, "bad_request", "the body holds NUL bytes (UTF-16 or UTF-32?); send UTF-8 JSON")
+            return await handler(request)
+
+        return utf8_only
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_api_error(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiError)
@@ -105,7 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         if error.status_code == 404:
-            return error_response(404, "not_found", f"no such endpoint: {request.method} {request.url.path}")
+            return error_response(404, "no_such_endpoint", f"no such endpoint: {request.method} {request.url.path}")
         if error.status_code == 405:
             return error_response(405, "bad_request", f"{request.method} is not allowed on {request.url.path}")
         return error_response(error.status_code, "bad_request", str(error.detail))
@@ -125,7 +146,7 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying"
 _DESCRIPTIONS = {
     400: "bad_request: malformed query, path or body",
     401: "unauthorized: X-Agent-Key missing or wrong",
-    404: "company_not_found or not_found",
+    404: "company_not_found, not_found (no such record) or no_such_endpoint (no such path)",
     409: "already_exists: a manual check with that BankCode+CheckNo exists (body has `existing`)",
     422: "validation_failed: the write was refused (`fields` lists why)",
     423: "record_locked: BOI lock (Record/file busy)",

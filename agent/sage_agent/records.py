@@ -23,13 +23,14 @@ from pydantic import (
     field_validator,
 )
 
+from sage_agent.sage_text import require_storable
 from sage_agent.sage_time import SageStamp, format_sage_date, parse_sage_date
 
-DATE_PATTERN = r"^\d{8}$"
-TIME_PATTERN = r"^\d{1,2}\.\d{5}$"
-DIVISION_PATTERN = r"^\d{2}$"
+DATE_PATTERN = r"^[0-9]{8}$"
+TIME_PATTERN = r"^[0-9]{1,2}\.[0-9]{5}$"
+DIVISION_PATTERN = r"^[0-9]{2}$"
 COMPANY_PATTERN = r"^[A-Z0-9]{3}$"
-_AMOUNT_RE = re.compile(r"-?\d{1,12}\.\d{2}")
+_AMOUNT_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
 _CENT = Decimal("0.01")
 
 
@@ -55,7 +56,7 @@ Amount = Annotated[
     Decimal,
     PlainValidator(_parse_amount),
     PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,12}\.\d{2}$", "examples": ["1250.00"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]{1,12}\.[0-9]{2}$", "examples": ["1250.00"]}),
 ]
 """Money: Decimal with two places; JSON string with two decimals (never a float)."""
 
@@ -108,7 +109,7 @@ class VendorFields(SageRecord):
     CountryCode: str = Field(default="USA", max_length=3)
     TelephoneNo: str = Field(default="", max_length=17)
     EmailAddress: str = Field(default="", max_length=250)
-    TaxpayerIDSocialSecurityNo: str = Field(default="", max_length=9, pattern=r"^\d{0,9}$")
+    TaxpayerIDSocialSecurityNo: str = Field(default="", max_length=9, pattern=r"^[0-9]{0,9}$")
     TermsCode: str = Field(default="", max_length=2)
     VendorStatus: Literal["A", "I", "T"] = "A"
     HoldPayment: YesNo = "N"
@@ -132,7 +133,7 @@ class GLAccount(ChangeTracked):
     Account: str = Field(max_length=41)
     AccountDesc: str = Field(max_length=50)
     MainAccountCode: str = Field(max_length=15)
-    AccountType: str = Field(pattern=r"^\d{2}$")
+    AccountType: str = Field(pattern=r"^[0-9]{2}$")
     Status: RecordStatus
     Segments: list[AccountSegment]
 
@@ -169,7 +170,7 @@ class InvoiceHeaderFields(SageRecord):
     APDivisionNo: DivisionNo
     VendorNo: VendorNo
     InvoiceNo: InvoiceNo
-    HeaderSeqNo: str = Field(default="000000", pattern=r"^\d{6}$")
+    HeaderSeqNo: str = Field(default="000000", pattern=r"^[0-9]{6}$")
     InvoiceDate: SageDateText
     InvoiceDueDate: SageDateText
     TermsCode: str = Field(default="", max_length=2)
@@ -202,7 +203,7 @@ class PaymentMethod(StrEnum):
 
 class ManualCheckLine(SageRecord):
     InvoiceNo: InvoiceNo
-    HeaderSeqNo: str = Field(default="000000", pattern=r"^\d{6}$")
+    HeaderSeqNo: str = Field(default="000000", pattern=r"^[0-9]{6}$")
     AmountPaid: Amount
     DiscountAmt: Amount = Decimal("0.00")
 
@@ -220,10 +221,15 @@ class ManualCheck(SageRecord):
     Comment: str = Field(default="", max_length=30)
     Lines: list[ManualCheckLine] = Field(min_length=1, max_length=200)
 
+    @field_validator("Reference", "Comment")
+    @classmethod
+    def _storable_in_sage(cls, value: str) -> str:
+        return require_storable(value)
+
     @field_validator("Reference")
     @classmethod
     def _card_reference_is_last_four(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("PaymentMethod") is PaymentMethod.VIRTUAL_CARD and not re.fullmatch(r"(\d{4})?", value):
+        if info.data.get("PaymentMethod") is PaymentMethod.VIRTUAL_CARD and not re.fullmatch(r"([0-9]{4})?", value):
             raise ValueError("a virtual card payment carries only the card's last four digits, never the number")
         return value
 
@@ -252,7 +258,7 @@ class Health(BaseModel):
     agent_version: str
     sage_version: str
     companies: list[str]
-    server_time: str = Field(pattern=r"^\d{8}T\d{2}:\d{2}:\d{2}$")
+    server_time: str = Field(pattern=r"^[0-9]{8}T[0-9]{2}:[0-9]{2}:[0-9]{2}$")
 
 
 ItemT = TypeVar("ItemT", bound=BaseModel)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
+from sage_agent.sage_text import is_ascii_digits
+
 UNITS_PER_HOUR = 100_000
 UNITS_PER_DAY = 24 * UNITS_PER_HOUR
 _MICROSECONDS_PER_HOUR = 3_600_000_000
@@ -56,7 +58,7 @@ def format_sage_date(day: dt.date) -> str:
 
 def parse_sage_date(text: str) -> dt.date:
     """``YYYYMMDD`` -> date; ValueError with a plain message otherwise."""
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not is_ascii_digits(text):
         raise ValueError(f"{text!r} is not a Sage date (YYYYMMDD)")
     try:
         return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -65,6 +67,8 @@ def parse_sage_date(text: str) -> dt.date:
 
 
 def parse_updated_since(text: str) -> dt.datetime:
+    if not text.isascii():
+        raise ValueError(f"{text!r} is not a valid YYYYMMDDTHH:MM:SS agent-local time (ASCII digits only)")
     try:
         return dt.datetime.strptime(text, UPDATED_SINCE_FORMAT)
     except ValueError:

@@ -23,7 +23,13 @@ from sage_agent.faults import FaultController
 from sage_agent.sage_time import ManualClock
 from sage_agent.serving import serve_https_in_thread
 from sage_agent.simulated import SimulatedBackend
-from sage_agent.simulated.generator import DEMO_COMPANY_CODE, DEMO_SHAPE, EMPTY_SHAPE, generate_company
+from sage_agent.simulated.generator import (
+    DEMO_COMPANY_CODE,
+    DEMO_SHAPE,
+    EMPTY_SHAPE,
+    CompanyShape,
+    generate_company,
+)
 from sage_agent.tls import CertificateFiles, ensure_self_signed_certificate
 
 
@@ -48,7 +54,7 @@ class RunningAgent:
 def running_agent(
     tmp_dir: Path,
     *,
-    seed: Literal["demo", "empty"] = "demo",
+    seed: Literal["demo", "empty"] | CompanyShape = "demo",
     faults_enabled: bool = True,
     agent_key: str = "test-agent-key",
     post_payments: bool = True,
@@ -57,11 +63,13 @@ def running_agent(
 
     ``seed="demo"``: Redrock Construction Co. (about 120 vendors, 420 open invoices, most with images).
     ``seed="empty"``: the company with its divisions, bank codes and chart of accounts, no vendors or invoices.
+    A ``CompanyShape``: a company of that size from the generator (a scaled company).
     """
     home = Path(tempfile.mkdtemp(prefix="sage-agent-", dir=tmp_dir))
     clock = ManualClock(dt.datetime.now().replace(microsecond=0))
     db_path = home / f"{DEMO_COMPANY_CODE}.sqlite"
-    generate_company(db_path, DEMO_SHAPE if seed == "demo" else EMPTY_SHAPE, clock.now())
+    shape = seed if isinstance(seed, CompanyShape) else DEMO_SHAPE if seed == "demo" else EMPTY_SHAPE
+    generate_company(db_path, shape, clock.now())
     backend = SimulatedBackend(db_path, clock=clock)
     certificate, _ = ensure_self_signed_certificate(home / "tls" / "agent.crt", home / "tls" / "agent.key")
     faults = FaultController()

@@ -14,6 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
+class CertificateKeyMissing(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class CertificateFiles:
     cert_path: Path
@@ -39,10 +43,20 @@ def ensure_self_signed_certificate(
     ip_addresses: tuple[str, ...] = ("127.0.0.1",),
     valid_days: int = 825,
 ) -> tuple[CertificateFiles, bool]:
-    """Create a self-signed certificate unless both files exist. Returns the files and whether it created them."""
+    """Create a self-signed certificate unless both files exist. Returns the files and whether it created them.
+
+    An existing certificate is never replaced (connectors pin it): without its key this raises
+    ``CertificateKeyMissing``.
+    """
     files = CertificateFiles(cert_path, key_path)
     if cert_path.exists() and key_path.exists():
         return files, False
+    if cert_path.exists():
+        raise CertificateKeyMissing(
+            f"the certificate {cert_path} exists but its key {key_path} is missing; restore the key from a "
+            "backup, or delete the certificate to create a new one (every connector that pinned it must then be "
+            "given the new fingerprint)"
+        )
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)

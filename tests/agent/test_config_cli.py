@@ -143,12 +143,15 @@ def test_faults_exist_only_when_the_config_enables_them(tmp_path: Path) -> None:
     assert noisy.certificate_created is False
 
 
-def test_a_boi_company_is_refused_clearly_until_it_exists(tmp_path: Path) -> None:
+def test_a_boi_company_off_windows_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "sage-password.txt").write_text("secret", "utf-8")
     text = GOOD.replace(
-        'kind = "simulated"\nsqlite_path = "data/RCC.sqlite"', "kind = \"boi\"\nsage_home = 'C:\\\\Sage'"
+        'kind = "simulated"\nsqlite_path = "data/RCC.sqlite"',
+        'kind = "boi"\nsage_home = \'C:\\\\Sage\'\nuser = "agent"\npassword_file = "sage-password.txt"',
     )
-    with pytest.raises(ConfigError, match=r"companies\.RCC: .*BOI backend needs Windows \+ Sage 100"):
+    with pytest.raises(ConfigError, match=r"companies\.RCC: the BOI backend needs Windows with Sage 100"):
         build_agent(load_config(write(tmp_path, text)))
+    assert "pywin32" not in sys.modules and "win32com" not in sys.modules
 
 
 def test_a_database_of_another_company_is_refused(tmp_path: Path) -> None:

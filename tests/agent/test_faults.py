@@ -72,8 +72,8 @@ def test_latency_sleeps_before_each_call() -> None:
 
 
 def test_unknown_endpoint_names_are_refused() -> None:
-    with pytest.raises(ValueError, match="unknown endpoint 'vendor'"):
-        FaultController().fail_next("vendor", 1)
+    with pytest.raises(ValueError, match="unknown endpoint 'vendorz'"):
+        FaultController().fail_next("vendorz", 1)
 
 
 def test_faults_over_http_need_the_key_and_can_be_cleared(agent: RunningAgent, faults: FaultController) -> None:
@@ -99,7 +99,7 @@ def test_fault_route_does_not_exist_when_faults_are_disabled(quiet_agent: Runnin
     headers = {"X-Agent-Key": quiet_agent.agent_key}
     response = httpx.put(f"{quiet_agent.url}/v1/_faults", json={}, headers=headers, verify=tls_context(quiet_agent))
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["code"] == "no_such_endpoint"
     quiet_agent.faults.fail_next("ping", 1, status=500)
     with company_client(quiet_agent) as http:
         assert http.get("/ping").status_code == 200, "a controller that is not wired in changes nothing"

@@ -39,7 +39,7 @@ def test_unknown_records_are_404_not_found(client: httpx.Client, path: str) -> N
 def test_unknown_routes_and_methods_have_the_error_body(client: httpx.Client) -> None:
     missing = client.get("/no/such/thing")
     assert missing.status_code == 404
-    assert missing.json()["error"]["code"] == "not_found"
+    assert missing.json()["error"]["code"] == "no_such_endpoint"
     wrong_method = client.delete("/vendors")
     assert wrong_method.status_code == 405
     assert set(wrong_method.json()["error"]) == {"code", "message", "retryable"}
@@ -49,7 +49,7 @@ def test_openapi_declares_the_error_body_for_every_operation(agent: RunningAgent
     document = httpx.get(f"{agent.url}/openapi.json", verify=tls_context(agent)).json()
     assert not any("_faults" in path for path in document["paths"])
     operations = [op for path in document["paths"].values() for op in path.values()]
-    assert len(operations) == 11
+    assert len(operations) == 14
     for operation in operations:
         for status in ("400", "401", "404", "423", "500", "503"):
             schema = operation["responses"][status]["content"]["application/json"]["schema"]

@@ -33,6 +33,7 @@ from sage_agent.backend import (
     RecordLocked,
     WriteRefused,
 )
+from sage_agent.images import ImageSource, invoice_ref
 from sage_agent.records import (
     CompanyInfo,
     GLAccount,
@@ -100,9 +101,14 @@ class SimulatedBackend:
         check_date_window_months: int = 1,
         lock_retry_after: int = 2,
         busy_timeout: float = 5.0,
+        images: ImageSource | None = None,
     ) -> None:
-        """``busy_timeout``: how long a call waits for another writer before answering ``Busy``."""
+        """``busy_timeout``: how long a call waits for another writer before answering ``Busy``.
+
+        ``images``: scanned invoices kept as files, consulted when the company database holds no image.
+        """
         self.db_path = db_path
+        self._images = images
         self._busy_timeout = busy_timeout
         self._clock = clock
         self._check_date_window_months = check_date_window_months
@@ -274,7 +280,7 @@ class SimulatedBackend:
             params.append(invoice_filter.division)
         with self._read() as conn:
             rows = self._browse(conn, INVOICE_SELECT, INVOICE_KEY, window, where, params)
-            return open_invoices_from_rows(conn, rows)
+            return self._with_file_images(open_invoices_from_rows(conn, rows))
 
     # ---- SageBackend: keyed reads ------------------------------------------------------------------
 
@@ -290,13 +296,20 @@ class SimulatedBackend:
             row = conn.execute("SELECT * FROM gl_accounts WHERE AccountKey = ?", (account_key,)).fetchone()
         return gl_account_from_row(row) if row else None
 
+    def read_segment_value(self, segment_no: int, code: str) -> SegmentValue | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT * FROM gl_subaccounts WHERE SegmentNo = ? AND SubAccountCode = ?", (segment_no, code)
+            ).fetchone()
+        return segment_value_from_row(row) if row else None
+
     def read_open_invoice(self, division: str, vendor_no: str, invoice_no: str) -> OpenInvoice | None:
         with self._read() as conn:
             rows = conn.execute(
                 f"{INVOICE_SELECT} WHERE APDivisionNo = ? AND VendorNo = ? AND InvoiceNo = ? AND Balance != 0",
                 (division, vendor_no, invoice_no),
             ).fetchall()
-            invoices = open_invoices_from_rows(conn, rows)
+            invoices = self._with_file_images(open_invoices_from_rows(conn, rows))
         return invoices[0] if invoices else None
 
     def read_invoice_image(self, division: str, vendor_no: str, invoice_no: str) -> InvoiceImage | None:
@@ -308,7 +321,8 @@ class SimulatedBackend:
                 (division, vendor_no, invoice_no),
             ).fetchone()
         if row is None:
-            return None
+            invoice = self.read_open_invoice(division, vendor_no, invoice_no) if self._images else None
+            return self._images.image(invoice_ref(invoice)) if self._images and invoice else None
         rowid = int(row["id"])
 
         def chunks() -> Iterator[bytes]:
@@ -681,6 +695,17 @@ class SimulatedBackend:
         return [(r[0], r[1], r[2]) for r in rows]
 
     # ---- helpers ------------------------------------------------------------------------------------
+
+    def _with_file_images(self, invoices: list[OpenInvoice]) -> list[OpenInvoice]:
+        if self._images is None:
+            return invoices
+        images = self._images
+        return [
+            invoice
+            if invoice.HasImage or not images.has_image(invoice_ref(invoice))
+            else invoice.model_copy(update={"HasImage": True})
+            for invoice in invoices
+        ]
 
     def _check_invoice_refs(
         self, conn: sqlite3.Connection, label: str, header: InvoiceHeaderFields, lines: Sequence[Distribution]
