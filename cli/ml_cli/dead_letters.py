@@ -16,9 +16,12 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from ml_connector.retries import RecordRetry
+from ml_connector.state.models import FailedRecord
 
 _SQS_BATCH = 10
 PASS_VISIBILITY_SECONDS = 120
+# How long the record DLQ keeps a message (template.yaml: RecordDeadLetterQueue MessageRetentionPeriod).
+DLQ_RETENTION = dt.timedelta(days=14)
 # How SQS or moto say that StartMessageMoveTask is not available; moto answers an unimplemented action with a bare
 # HTTP 500, which botocore reports with the status code as the error code.
 _MOVE_TASK_UNSUPPORTED = frozenset({"UnsupportedOperation", "InvalidAction", "NotImplemented"})
@@ -51,12 +54,15 @@ class ReplaySelection:
             return True
         if retry is None:
             return False
+        return self.matches_record(retry.customer_id, retry.kind, retry.source_key)
+
+    def matches_record(self, customer_id: str, kind: str, source_key: str) -> bool:
         return all(
             wanted is None or wanted == actual
             for wanted, actual in (
-                (self.customer_id, retry.customer_id),
-                (self.kind, retry.kind),
-                (self.source_key, retry.source_key),
+                (self.customer_id, customer_id),
+                (self.kind, kind),
+                (self.source_key, source_key),
             )
         )
 
@@ -205,3 +211,46 @@ def replay_dead_letters(
             if not _move_task_unsupported(error):
                 raise
     return _move_matching(sqs, dlq_url, target_url, selection, wait_seconds)
+
+
+def stranded_failures(
+    failures: Sequence[FailedRecord], selection: ReplaySelection, *, moved: Sequence[RecordRetry], now: dt.datetime
+) -> list[FailedRecord]:
+    """The selected open failures that no queue holds a message for, so only a fresh retry can run them again: refusals
+    and flags (never queued), and passing failures older than the DLQ keeps messages. Waiting records release
+    themselves and parked ones go back when their customer recovers: neither is replayed."""
+    already = {(r.customer_id, r.kind, r.source_key) for r in moved}
+    return [
+        f
+        for f in failures
+        if selection.matches_record(f.customer_id, f.kind, f.source_key)
+        and not f.waiting
+        and not f.parked
+        and (f.customer_id, f.kind, f.source_key) not in already
+        and (not f.retryable or f.last_failed_at < now - DLQ_RETENTION)
+    ]
+
+
+def send_retries(sqs: Any, queue_url: str, failures: Sequence[FailedRecord], now: dt.datetime) -> list[RecordRetry]:
+    """Queue a retry by key for each failure; returns those sent."""
+    retries = [
+        RecordRetry(
+            customer_id=f.customer_id,
+            stage=f.stage,
+            kind=f.kind,
+            source_key=f.source_key,
+            reason=f"replayed by an operator after: {f.error}",
+            first_failed_at=now,
+        )
+        for f in failures
+    ]
+    sent: list[RecordRetry] = []
+    for start in range(0, len(retries), _SQS_BATCH):
+        chunk = retries[start : start + _SQS_BATCH]
+        answer = sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "MessageBody": r.model_dump_json()} for i, r in enumerate(chunk)],
+        )
+        failed = {int(f["Id"]) for f in answer.get("Failed", [])}
+        sent += [r for i, r in enumerate(chunk) if i not in failed]
+    return sent

@@ -16,6 +16,7 @@ from ml_connector.adapters.envelope import EnvelopeSealer
 from ml_connector.adapters.retry_queue import SqsRetryQueue
 from ml_connector.adapters.secrets import CustomerSecrets, load_customer_secrets
 from ml_connector.adapters.work_queue import SqsWorkQueue
+from ml_connector.admission import admit_customer
 from ml_connector.customers import Customer
 from ml_connector.settings import FunctionSettings, function_settings
 from ml_connector.stages.context import StageContext, TimeBudget, utc_now
@@ -68,7 +69,9 @@ def sealer() -> EnvelopeSealer:
 
 
 def customer_secrets(customer: Customer) -> CustomerSecrets:
-    return load_customer_secrets(customer.secret_arn, required_prefix=settings().secret_prefix)
+    """The customer's own secret, once the customer is admitted in this deployment (run before every call)."""
+    admit_customer(customer, environment=settings().environment_name)
+    return load_customer_secrets(customer, secret_prefix=settings().secret_prefix)
 
 
 @contextmanager
@@ -91,6 +94,7 @@ def stage_runner() -> StageRunner:
         customers=customer_directory(),
         state=state_store(),
         work=work_queue(),
+        retries=retry_queue(),
         open_context=stage_context,
         clock=utc_now,
     )

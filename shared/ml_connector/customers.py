@@ -47,6 +47,14 @@ class Customer(BaseModel):
     cost_center_segment: int = Field(ge=1, le=9, description="GL SegmentNo that AvidXchange codes as cost center.")
     extra_segments: tuple[int, ...] = Field(default=(), description="Further GL segments synced as code groups.")
     settle_on: Literal["Sent", "Cleared"] = "Sent"
+    on_hold_invoices: Literal["wait", "approve"] = Field(
+        default="wait",
+        description=(
+            "Invoices of a vendor on payment hold in Sage: 'wait' until the hold is released (the default: nothing"
+            " of a held vendor reaches AvidXchange's approval and payment), or 'approve' (sent to approval while the"
+            " vendor stays inactive, so unpayable, in AvidXchange)."
+        ),
+    )
     overlap_minutes: int = Field(default=10, ge=0, le=1440, description="Look-back added to every change poll.")
     max_image_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1, description="AvidXchange's invoice image size limit (assumed 25 MB)."

@@ -6,6 +6,7 @@ Each functions/<name>/app.py is one line that picks its handler from here, so th
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,14 +26,17 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ml_connector import bootstrap
+from ml_connector.adapters.queue_backlog import BacklogQueues, SqsBacklog
 from ml_connector.customers import Customer
 from ml_connector.dispatch import dispatch_cycle
+from ml_connector.errors import CustomerUnavailable
+from ml_connector.health import is_paused, pause
 from ml_connector.observability import logger, metrics, record_dispatch, record_run, tracer
 from ml_connector.ping import ping_customer
 from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
-from ml_connector.stages.context import TimeBudget
-from ml_connector.stages.retry import retry_record
+from ml_connector.stages.context import TimeBudget, utc_now
+from ml_connector.stages.retry import park, retry_record
 from ml_connector.work import WorkOrder
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -43,14 +47,14 @@ RETRY_FACTOR = 3
 RETRY_MAX_SECONDS = 12 * 60 * 60
 # The dispatcher stops taking new customers this long before its timeout (the rest go on the next tick).
 DISPATCH_RESERVE_MS = 30_000
-# How long a succeeded retry is remembered: longer than a message can live in the retry queue and its DLQ (14 days).
-RETRY_IDEMPOTENCY_SECONDS = 15 * 24 * 60 * 60
+# How long a succeeded retry answers a duplicate delivery of the same record without running it again.
+RETRY_DUPLICATE_WINDOW_SECONDS = 5 * 60
 
 
 def _instrumented(function: Handler) -> Handler:
     wrapped: Handler = logger.inject_lambda_context(log_event=False)(function)
     wrapped = tracer.capture_lambda_handler(wrapped)
-    return metrics.log_metrics(wrapped, capture_cold_start_metric=True)
+    return metrics.log_metrics(wrapped)
 
 
 def _sqs_batch_handler(
@@ -80,7 +84,8 @@ def dispatcher_handler() -> Handler:
             cycle_id=context.aws_request_id,
             time_left=lambda: not TimeBudget(context.get_remaining_time_in_millis, DISPATCH_RESERVE_MS).exhausted(),
         )
-        record_dispatch(report, bootstrap.settings().environment_name)
+        report.backlog = SqsBacklog(bootstrap.aws_client("sqs"), BacklogQueues.model_validate(os.environ)).read()
+        record_dispatch(report)
         return report.summary()
 
     return _instrumented(handle)
@@ -96,13 +101,7 @@ def work_handler(stage: Stage) -> Handler:
         logger.append_keys(customer_id=order.customer_id, stage=stage.value, cycle_id=order.cycle_id)
         started = time.monotonic()
         outcome = bootstrap.stage_runner().run(order, TimeBudget(context.get_remaining_time_in_millis))
-        record_run(
-            stage,
-            order.customer_id,
-            outcome,
-            (time.monotonic() - started) * 1000,
-            bootstrap.settings().environment_name,
-        )
+        record_run(stage, outcome, (time.monotonic() - started) * 1000)
 
     # A failed run fails the (one-message) batch: the function reports an error and SQS delivers the order again.
     return _sqs_batch_handler(SqsFifoPartialProcessor, handle_order)
@@ -111,12 +110,15 @@ def work_handler(stage: Stage) -> Handler:
 def retry_handler() -> Handler:
     """The retry function: each failed record again; on failure its next delivery is pushed further out.
 
-    A retry that succeeded is remembered (Powertools Idempotency, keyed on the customer, the record and the failure
-    it came from), so an SQS duplicate or a DLQ replay of it returns at once without calling Sage or AvidXchange.
+    Powertools Idempotency, keyed on the business key (customer, kind, record key) only, lets one worker at a time
+    run a record (a concurrent delivery fails and comes back later) and answers an SQS duplicate that arrives just
+    after a success without calling Sage or AvidXchange. A later retry of the same record runs again: it reads the
+    record afresh, and its mapping and lease make a repeat a no-op. A paused customer's records are parked, not
+    retried: they go back on the queue when the customer is healthy again.
     """
     config = IdempotencyConfig(
-        event_key_jmespath="[customer_id, kind, source_key, first_failed_at]",
-        expires_after_seconds=RETRY_IDEMPOTENCY_SECONDS,
+        event_key_jmespath="[customer_id, kind, source_key]",
+        expires_after_seconds=RETRY_DUPLICATE_WINDOW_SECONDS,
     )
     store = DynamoDBPersistenceLayer(table_name=bootstrap.settings().idempotency_table)
 
@@ -124,8 +126,16 @@ def retry_handler() -> Handler:
         customer = bootstrap.customer_directory().get(retry.customer_id)
         if not isinstance(customer, Customer):
             raise LookupError(f"customer {retry.customer_id} has no valid customer item")
-        with bootstrap.stage_context(customer, budget) as ctx:
-            retry_record(ctx, retry, receive_count=receive_count)
+        state, now = bootstrap.state_store(), utc_now()
+        if is_paused(state.get_health(customer.customer_id), now):
+            park(state, retry)
+        else:
+            try:
+                with bootstrap.stage_context(customer, budget) as ctx:
+                    retry_record(ctx, retry, receive_count=receive_count)
+            except CustomerUnavailable as error:
+                pause(state, customer.customer_id, error, now)
+                park(state, retry)
         return {"customer_id": retry.customer_id, "kind": retry.kind, "source_key": retry.source_key}
 
     run_retry_once: Callable[..., dict[str, str]] = idempotent_function(

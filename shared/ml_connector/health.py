@@ -13,6 +13,7 @@ from ml_connector.errors import (
     CustomerUnavailable,
 )
 from ml_connector.state.models import CustomerHealth, HealthStatus
+from ml_connector.state.store import StateStore
 
 FIRST_PAUSE = dt.timedelta(minutes=5)
 LONGEST_PAUSE = dt.timedelta(hours=6)
@@ -49,3 +50,18 @@ def paused(
 
 def healthy(customer_id: str, now: dt.datetime) -> CustomerHealth:
     return CustomerHealth(customer_id=customer_id, status=HealthStatus.OK, since=now)
+
+
+def is_paused(health: CustomerHealth | None, now: dt.datetime) -> bool:
+    """Whether the customer is in a pause the dispatcher honours (its systems were unreachable)."""
+    return (
+        health is not None
+        and health.status is not HealthStatus.OK
+        and health.retry_at is not None
+        and health.retry_at > now
+    )
+
+
+def pause(state: StateStore, customer_id: str, error: CustomerUnavailable, now: dt.datetime) -> None:
+    """Pause the customer (or lengthen its pause): the dispatcher leaves it alone until its back-off ends."""
+    state.put_health(paused(state.get_health(customer_id), customer_id, error, now))

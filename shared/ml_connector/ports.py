@@ -17,6 +17,7 @@ from ml_connector.domain.avid import (
     EnterpriseCode,
     EnterpriseCodeRecord,
     NewInvoice,
+    PaymentWindow,
 )
 from ml_connector.domain.sage import (
     AgentHealth,
@@ -88,6 +89,12 @@ class SageAgent(Protocol):
 
     def open_invoice(self, division: str, vendor_no: str, invoice_no: str) -> OpenInvoice | None: ...
 
+    def vendor(self, division: str, vendor_no: str) -> SageVendor | None: ...
+
+    def gl_account(self, account_key: str) -> GLAccount | None: ...
+
+    def segment_value(self, segment_no: int, code: str) -> SegmentValue | None: ...
+
     def invoice_image(
         self, division: str, vendor_no: str, invoice_no: str
     ) -> AbstractContextManager[InvoiceImage | None]: ...
@@ -126,12 +133,22 @@ class AvidConnect(Protocol):
 
     def get_invoice(self, invoice_id: str) -> AvidInvoice | None: ...
 
+    def iter_invoices(self, *, last_changed_from: dt.datetime | None = None) -> Iterator[AvidInvoice]:
+        """Every invoice (or those changed since ``last_changed_from``, aware), page by page."""
+        ...
+
     def upload_invoice_image(
         self, invoice_id: str, *, filename: str, content_type: str, content: Iterable[bytes]
     ) -> None: ...
 
+    def payment_windows(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[PaymentWindow]:
+        """Payments modified in [modified_from, modified_to] (aware datetimes), in time order, as windows each read
+        whole (never paged, so none is skipped when payments change meanwhile). A payment that breaks the contract
+        is listed in its window's ``invalid``; it never fails the window."""
+        ...
+
     def iter_payments(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[AvidPayment]:
-        """Payments modified in [modified_from, modified_to] (aware datetimes), fetched in windows of <= 30 days."""
+        """The valid payments of ``payment_windows``, one after another."""
         ...
 
     def get_payment(self, payment_id: str) -> AvidPayment | None: ...

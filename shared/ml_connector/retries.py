@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,18 +12,18 @@ from ml_connector.stage import Stage
 
 
 class RecordRetry(BaseModel):
-    """``record`` holds the source record when it carries nothing sensitive; otherwise ``sealed_record`` holds it
-    envelope-encrypted. Replays are keyed on (customer, kind, source key), never on the SQS message id."""
+    """A record to run again, by its key only: the retry reads it again from its source, so a message carries no
+    record data (no tax id, card or bank detail) and a replay of any age runs the record as it is now.
+    Replays are keyed on (customer, kind, source key), never on the SQS message id or a time."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Messages written before records travelled by key carry ``record``/``sealed_record``: read, then ignored.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     customer_id: str
     stage: Stage
     kind: str
     source_key: str
     reason: str
-    record: dict[str, Any] | None = None
-    sealed_record: dict[str, str] | None = None
     first_failed_at: dt.datetime
 
 

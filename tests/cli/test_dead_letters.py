@@ -15,8 +15,9 @@ from ml_cli.__main__ import main
 from ml_cli.deployment import Deployment, local_deployment
 from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
-from ml_connector.state.models import AuditEvent
+from ml_connector.state.models import AuditEvent, FailedRecord
 from tests.cli.conftest import Mlc, dead_letter
+from tests.support.customers import make_customer
 
 
 def retry(customer_id: str, key: str, kind: str = "vendor") -> RecordRetry:
@@ -26,7 +27,6 @@ def retry(customer_id: str, key: str, kind: str = "vendor") -> RecordRetry:
         kind=kind,
         source_key=key,
         reason=f"{kind} {key} refused",
-        record={"VendorNo": key},
         first_failed_at=dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC),
     )
 
@@ -52,6 +52,8 @@ def queued(deployment: Deployment, queue_url: str, customer_ids: set[str]) -> se
 def two_customers(deployment: Deployment, customer_id: str, queue_cleanup: set[str]) -> tuple[str, str]:
     first, second = f"{customer_id}-a", f"{customer_id}-b"
     queue_cleanup.update({first, second})
+    for customer in (first, second):
+        deployment.customers().put(make_customer(customer))
     for message in (retry(first, "K1"), retry(first, "K2"), retry(first, "K1", kind="invoice"), retry(second, "K3")):
         dead_letter(deployment, message)
     return first, second
@@ -123,6 +125,7 @@ def test_replay_all_falls_back_to_moving_messages_where_the_move_task_is_unsuppo
 
     assert code == 0
     outcome = json.loads(capsys.readouterr().out)
+    del outcome["requeued"]  # other tests' refused records in the shared state table are replayed too
     assert outcome == {"moved": 4, "left_in_dlq": 0, "move_task_handle": None, "failed": []}
     assert queued(target, target.retry_queue_url, {"cli-all-a", "cli-all-b"}) == {
         ("cli-all-a", "vendor", "K1"),
@@ -159,3 +162,39 @@ def test_dlq_lists_messages_without_consuming_them(
     assert len(listed) == 4
     assert {m["source_key"] for m in listed if m["customer_id"] == first} == {"K1", "K2"}
     assert len(queued(deployment, deployment.record_dlq_url, set(two_customers))) == 4
+
+
+def failure(customer_id: str, key: str, *, retryable: bool, age: dt.timedelta, **fields: Any) -> FailedRecord:
+    at = dt.datetime.now(dt.UTC) - age
+    return FailedRecord(
+        customer_id=customer_id, kind="invoice", source_key=key, stage=Stage.INVOICES, error=f"{key} failed",
+        retryable=retryable, attempts=1, first_failed_at=at, last_failed_at=at, **fields,
+    )  # fmt: skip
+
+
+def test_replay_queues_again_by_key_what_no_queue_holds_whatever_its_age(
+    mlc: Mlc, deployment: Deployment, customer_id: str, queue_cleanup: set[str]
+) -> None:
+    queue_cleanup.add(customer_id)
+    deployment.customers().put(make_customer(customer_id))
+    state = deployment.state()
+    for record in (
+        failure(customer_id, "01-A/REFUSED", retryable=False, age=dt.timedelta(days=40)),
+        failure(customer_id, "01-A/FLAGGED", retryable=False, age=dt.timedelta(hours=1), flagged=True),
+        failure(customer_id, "01-A/EXPIRED", retryable=True, age=dt.timedelta(days=20)),
+        failure(customer_id, "01-A/ON-QUEUE", retryable=True, age=dt.timedelta(hours=1)),
+        failure(customer_id, "01-A/WAITING", retryable=True, age=dt.timedelta(days=20), blocked_by="vendor:01-A"),
+        failure(customer_id, "01-A/PARKED", retryable=True, age=dt.timedelta(days=20), parked=True),
+    ):
+        state.record_failure(record)
+
+    result = mlc("replay", "--customer", customer_id)
+
+    assert result.code == 0, result.err
+    assert "queued 3 other open failure(s) again by key" in result.out
+    assert queued(deployment, deployment.retry_queue_url, {customer_id}) == {
+        (customer_id, "invoice", "01-A/REFUSED"),
+        (customer_id, "invoice", "01-A/FLAGGED"),
+        (customer_id, "invoice", "01-A/EXPIRED"),
+    }
+    assert [e.event for e in state.list_audit(customer_id, "invoice", "01-A/REFUSED")] == [AuditEvent.REPLAYED]

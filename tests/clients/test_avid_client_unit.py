@@ -29,12 +29,13 @@ TOKENS = ("unit-company-token", "unit-user-token")
 @pytest.fixture
 def serve(
     monkeypatch: pytest.MonkeyPatch, policy_for: Callable[..., RetryPolicy]
-) -> Iterator[Callable[[Handler], AvidClient]]:
+) -> Iterator[Callable[..., AvidClient]]:
     clients: list[AvidClient] = []
 
-    def build(handler: Handler) -> AvidClient:
+    def build(handler: Handler, page_size: int = 500) -> AvidClient:
         monkeypatch.setattr(avid_client, "avid_transport", lambda _: httpx.MockTransport(handler))
-        client = AvidClient(AvidConnection(base_url="https://avid.test"), *TOKENS, retry_policy=policy_for())
+        connection = AvidConnection(base_url="https://avid.test", page_size=page_size)
+        client = AvidClient(connection, *TOKENS, retry_policy=policy_for())
         clients.append(client)
         return client
 
@@ -126,24 +127,74 @@ def test_invoice_create_after_a_dropped_answer_is_outcome_unknown(serve: Callabl
         serve(handler).create_invoice(new_invoice("X-3"))
 
 
-def test_payments_are_fetched_in_windows_of_at_most_30_days_and_deduplicated(
+class PaymentList:
+    """A payments endpoint as AvidXchange pages it: by LastModifiedDate within the window, by page number."""
+
+    def __init__(self, modified: dict[str, dt.datetime], page_size: int) -> None:
+        self.modified = modified
+        self.page_size = page_size
+        self.asked: list[tuple[str, str, int]] = []
+        self.after_first_read: Callable[[], None] = lambda: None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        query = parse_qs(request.url.query.decode())
+        start, end = (dt.datetime.fromisoformat(query[k][0]) for k in ("lastModifiedFrom", "lastModifiedTo"))
+        number = int(query["pageNumber"][0])
+        self.asked.append((query["lastModifiedFrom"][0], query["lastModifiedTo"][0], number))
+        found = sorted((at, pid) for pid, at in self.modified.items() if start <= at <= end)
+        chunk = found[(number - 1) * self.page_size : number * self.page_size]
+        items = [{**PAYMENT, "PaymentId": pid, "LastModifiedDate": at.isoformat()} for at, pid in chunk]
+        count = max(1, -(-len(found) // self.page_size))
+        if len(self.asked) == 1:
+            self.after_first_read()
+        return json_response(200, page(items, number, count))
+
+
+def test_payments_are_fetched_in_windows_of_at_most_30_days_each_payment_once(
     serve: Callable[[Handler], AvidClient],
 ) -> None:
-    windows: list[tuple[str, str]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        query = parse_qs(request.url.query.decode())
-        windows.append((query["lastModifiedFrom"][0], query["lastModifiedTo"][0]))
-        return json_response(200, page([PAYMENT]))  # the same payment in every window
-
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    payments = list(serve(handler).iter_payments(modified_from=start, modified_to=start + dt.timedelta(days=65)))
-    assert windows == [
+    boundary = dt.datetime(2026, 1, 31, tzinfo=dt.UTC)  # the instant two windows share
+    server = PaymentList({"P-1": start + dt.timedelta(days=3), "P-2": boundary}, page_size=500)
+    payments = list(serve(server).iter_payments(modified_from=start, modified_to=start + dt.timedelta(days=65)))
+    assert [(f, t) for f, t, _ in server.asked] == [
         ("2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z"),
         ("2026-01-31T00:00:00Z", "2026-03-02T00:00:00Z"),
         ("2026-03-02T00:00:00Z", "2026-03-07T00:00:00Z"),
     ]
-    assert [p.payment_id for p in payments] == ["P-7781234"]
+    assert [p.payment_id for p in payments] == ["P-1", "P-2"]
+
+
+def test_a_payment_changing_while_the_list_is_read_never_hides_another(
+    serve: Callable[..., AvidClient],
+) -> None:
+    # Seven settled payments on pages of two. Paged by page number, the first one turning Cleared after the first
+    # page was read (its LastModifiedDate moves past the window) shifted every later payment up a place, and the
+    # first payment of page 2 was never read. Windows read whole cannot shift.
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    modified = {f"P-{n}": start + dt.timedelta(hours=n) for n in range(1, 8)}
+    server = PaymentList(modified, page_size=2)
+    server.after_first_read = lambda: modified.update({"P-1": start + dt.timedelta(days=20)})
+    client = serve(server, 2)
+    windows = list(client.payment_windows(modified_from=start, modified_to=start + dt.timedelta(days=1)))
+
+    read = [p.payment_id for w in windows for p in w.items]
+    assert sorted(set(read) - {"P-1"}) == [f"P-{n}" for n in range(2, 8)], "no payment that stayed put is missed"
+    assert len(read) == len(set(read)), "and none is read twice"
+    assert all(w.modified_from < w.modified_to for w in windows)
+    assert [w.modified_from for w in windows] == sorted(w.modified_from for w in windows), "windows go in time order"
+
+
+def test_a_payment_with_an_unknown_status_is_listed_as_invalid_not_fatal(serve: Callable[[Handler], AvidClient]) -> None:
+    odd = {**PAYMENT, "PaymentId": "P-ODD", "Status": {"Id": 9, "Description": "Wired"}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return json_response(200, page([PAYMENT, odd]))
+
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    (window,) = serve(handler).payment_windows(modified_from=start, modified_to=start + dt.timedelta(days=1))
+    assert [p.payment_id for p in window.items] == ["P-7781234"]
+    assert [i.payment_id for i in window.invalid] == ["P-ODD"] and "Status.Description" in window.invalid[0].errors
 
 
 def test_listing_follows_page_count(serve: Callable[[Handler], AvidClient]) -> None:

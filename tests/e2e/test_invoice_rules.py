@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import sqlite3
@@ -18,7 +17,8 @@ from ml_local.session import LocalStack
 from sage_agent.records import InvoiceHeaderFields, VendorFields
 from sage_agent.simulated.images import make_pdf, make_png, scanned_page
 from sage_agent.simulated.store import Distribution
-from tests.support.system import ConnectedCustomer, connected_customer, dead_letters, replay_dead_letters
+from tests.support.crashes import arm_crash, fired_crashes
+from tests.support.system import ConnectedCustomer, connected_customer, dead_letters
 
 IMAGE_LIMIT = 60_000
 
@@ -134,10 +134,12 @@ def test_an_image_over_the_limit_is_a_clear_record_error_and_the_invoice_still_a
     assert not invoice.has_image
     (failure,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
     assert f"over AvidXchange's limit of {IMAGE_LIMIT}" in failure.error
-    assert [d for d in dead_letters(company.stack) if d["source_key"] == key]
+    assert not failure.retryable
+    company.drain()
+    assert not [d for d in dead_letters(company.stack) if d["source_key"] == key], "a refusal is never queued"
 
 
-def test_an_invoice_whose_vendor_is_not_in_avidxchange_waits_and_goes_once_after_replay(
+def test_an_invoice_whose_vendor_is_not_in_avidxchange_waits_and_goes_by_itself_in_the_next_cycle(
     company: ConnectedCustomer,
 ) -> None:
     add_vendor(company, "LATE")
@@ -146,14 +148,19 @@ def test_an_invoice_whose_vendor_is_not_in_avidxchange_waits_and_goes_once_after
     assert company.avid.state.find_invoices("01-LATE", "2001") == []
     assert AuditEvent.WAITING in [e.event for e in company.audit("invoice", key)]
     (failure,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
-    assert failure.error == "waiting: vendor 01-LATE is not in AvidXchange yet"
+    assert failure.error == "waiting: vendor 01-LATE is not in AvidXchange yet; the vendors stage syncs it"
+    assert failure.blocked_by == "vendor:01-LATE"
+    company.drain()
+    assert dead_letters(company.stack) == [] and company.audit("invoice", key)[-1].event is AuditEvent.WAITING, (
+        "waiting burns no deliveries"
+    )
 
     company.run(Stage.VENDORS, cycle_id="late-2")
-    assert replay_dead_letters(company.stack, company.customer_id, "invoice", key) == 1
-    company.drain()
+    company.run(Stage.INVOICES, cycle_id="late-3")  # nothing changed in the invoice: its wait releases it
     assert len(company.avid.state.find_invoices("01-LATE", "2001")) == 1
     assert not [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
-    assert replay_dead_letters(company.stack, company.customer_id, "invoice", key) == 0
+    company.run(Stage.INVOICES, cycle_id="late-4")
+    assert len(company.avid.state.find_invoices("01-LATE", "2001")) == 1
 
 
 def test_an_invoice_paid_in_sage_while_it_waited_is_noted_not_created(company: ConnectedCustomer) -> None:
@@ -163,11 +170,11 @@ def test_an_invoice_paid_in_sage_while_it_waited_is_noted_not_created(company: C
     company.run(Stage.VENDORS, cycle_id="gone-2")
     tick(company)
     company.agent.backend.delete_invoice("01", "GONE", "2002")
-    replay_dead_letters(company.stack, company.customer_id, "invoice", key)
-    company.drain()
+    company.run(Stage.INVOICES, cycle_id="gone-3")
     assert company.avid.state.find_invoices("01-GONE", "2002") == []
     last = company.audit("invoice", key)[-1]
     assert last.event is AuditEvent.SKIPPED and "no longer open in Sage" in last.detail
+    assert not [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
 
 
 def test_bad_dates_and_codes_unknown_to_the_gl_sync_are_refused_or_wait_with_a_reason(
@@ -185,7 +192,7 @@ def test_bad_dates_and_codes_unknown_to_the_gl_sync_are_refused_or_wait_with_a_r
     assert avid_invoices(company, "3001") == avid_invoices(company, "3002") == []
 
 
-def test_a_change_in_sage_before_approval_updates_the_mapping_and_the_audit(company: ConnectedCustomer) -> None:
+def test_a_change_in_sage_after_the_push_is_flagged_for_the_ap_team(company: ConnectedCustomer) -> None:
     key = add_invoice(company, "4001")
     company.run(Stage.INVOICES, cycle_id="chg-1")
     before = company.state.get_mapping(company.customer_id, "invoice", key)
@@ -196,30 +203,46 @@ def test_a_change_in_sage_before_approval_updates_the_mapping_and_the_audit(comp
     assert before is not None and after is not None
     assert after.content_hash != before.content_hash and after.remote_id == before.remote_id
     noted = company.audit("invoice", key)[-1]
-    assert noted.event is AuditEvent.NOTED and "changed in Sage while Received" in noted.detail
+    assert noted.event is AuditEvent.NOTED and "it is Received in AvidXchange: update it there" in noted.detail
+    (flag,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
+    assert flag.flagged and "changed in Sage 100 after it was pushed" in flag.error
     assert len(avid_invoices(company, "4001")) == 1
+    company.run(Stage.INVOICES, cycle_id="chg-3")
+    assert [f.source_key for f in company.state.list_failures(company.customer_id) if f.flagged] == [key], (
+        "a flag stays until an operator replays the record"
+    )
 
 
 def test_a_crash_between_create_and_mapping_write_leaves_exactly_one_invoice(company: ConnectedCustomer) -> None:
     key = add_invoice(company, "5001")
-    # AvidXchange creates the invoice but holds the answer past the function's timeout: the runtime kills the
-    # function process after the create and before the mapping write, as Lambda would.
-    company.avid.controls.inject(
-        "timeout", next_calls=1, endpoint=("POST", "/v1/invoices"), hold_seconds=20, processed=True
-    )
-    short = dataclasses.replace(company.stack.stack.functions["InvoicesFunction"], timeout=8)
+    # The worker dies right after AvidXchange created the invoice, before any state is written: as Lambda ending it.
+    arm_crash(company.stack.runtime, "InvoicesFunction", "invoice.created")
     company.queue(Stage.INVOICES, cycle_id="crash")
-    with company.stack.variant({"InvoicesFunction": short}) as driver:
-        first = driver.deliver_once()
-        assert first.failed == 1 and "timed out" in first.errors[0]
-        claim = company.state.get_mapping(company.customer_id, "invoice", key)
-        assert claim is not None and claim.state is MappingState.CLAIMED
-        assert len(avid_invoices(company, "5001")) == 1, "the invoice was created before the crash"
-        driver.drain()
+    first = company.stack.driver.deliver_once()
+    assert first.failed == 1 and fired_crashes(company.stack.runtime, "InvoicesFunction") == ["invoice.created"]
+    lease = company.state.get_mapping(company.customer_id, "invoice", key)
+    assert lease is not None and lease.state is MappingState.CLAIMED and lease.lease_owner
+    assert len(avid_invoices(company, "5001")) == 1, "the invoice was created before the crash"
+
+    # While the lease is live, no other worker looks the invoice up or creates it: it waits for the lease.
+    company.run(Stage.INVOICES, cycle_id="crash-live-lease")
+    assert len(avid_invoices(company, "5001")) == 1
+    assert company.state.get_mapping(company.customer_id, "invoice", key).state is MappingState.CLAIMED  # type: ignore[union-attr]
+
+    expire_leases(company, "invoice")  # the crashed invocation's deadline has passed
+    company.drain()
     assert len(avid_invoices(company, "5001")) == 1
     mapping = company.state.get_mapping(company.customer_id, "invoice", key)
     assert mapping is not None and mapping.state is MappingState.SYNCED
     assert any("adopted" in e.detail for e in company.audit("invoice", key))
+
+
+def expire_leases(system: ConnectedCustomer, kind: str) -> None:
+    """What time passing does to a dead worker's leases (its invocation's deadline and the margin are over)."""
+    for mapping in system.state.iter_mappings(system.customer_id, kind):
+        if mapping.state is MappingState.CLAIMED:
+            past = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            system.state.put_mapping(mapping.model_copy(update={"lease_expires_at": past}))
 
 
 def test_an_invoice_whose_lines_do_not_balance_fails_alone_with_the_reason(company: ConnectedCustomer) -> None:

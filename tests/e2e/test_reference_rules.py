@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 
 import pytest
 
+from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
 from ml_connector.state.models import AuditEvent, RunState
 from ml_local.session import LocalStack
 from sage_agent.records import VendorFields
-from tests.support.system import ConnectedCustomer, connected_customer, dead_letters, replay_dead_letters
+from tests.support.system import ConnectedCustomer, connected_customer, dead_letters
 
 
 @pytest.fixture(scope="module")
@@ -67,46 +67,45 @@ def test_a_vendor_moved_to_inactive_and_back_is_deactivated_then_reactivated(com
     assert run.counts.synced == 1
 
 
-def test_a_vendor_refused_by_avidxchange_fails_alone_and_is_retried_then_dead_lettered(
-    company: ConnectedCustomer,
-) -> None:
+def test_a_vendor_refused_by_avidxchange_fails_once_alone_and_is_never_queued(company: ConnectedCustomer) -> None:
     add_vendor(company, "BLANK", VendorName="   ")
     add_vendor(company, "FINE")
     run = company.run(Stage.VENDORS, cycle_id="refused")
     assert run.state is RunState.PARTIAL
     assert "01-FINE" in company.avid.state.vendors
     assert "01-BLANK" not in company.avid.state.vendors
+    company.drain()
     (failure,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == "01-BLANK"]
     assert "AvidXchange refused it" in failure.error
-    assert failure.attempts == 1 + int(company.stack.stack.parameters["RecordMaxReceives"])
+    assert (failure.attempts, failure.retryable) == (1, False), "a refusal fails once"
     events = [e.event for e in company.audit("vendor", "01-BLANK")]
-    assert events[:4] == [AuditEvent.READ, AuditEvent.TRANSFORMED, AuditEvent.FAILED, AuditEvent.RETRIED]
-    dead = [d for d in dead_letters(company.stack) if d["source_key"] == "01-BLANK"]
-    assert len(dead) == 1
-    assert dead[0]["record"] is None and dead[0]["sealed_record"]["ciphertext"], "the tax id travels encrypted"
+    assert events == [AuditEvent.READ, AuditEvent.TRANSFORMED, AuditEvent.FAILED]
+    assert [d for d in dead_letters(company.stack) if d["source_key"] == "01-BLANK"] == [], "nothing dead-lettered"
 
     edit_vendor(company, "01", "BLANK", VendorName="Blank No More")
     company.run(Stage.VENDORS, cycle_id="fixed")
     assert company.avid.state.vendors["01-BLANK"].name == "Blank No More"
     assert not [f for f in company.state.list_failures(company.customer_id) if f.source_key == "01-BLANK"]
 
-    # Replaying the old failure (the blank name) must never overwrite the newer vendor in AvidXchange.
-    assert replay_dead_letters(company.stack, company.customer_id, "vendor", "01-BLANK") == 1
+    # A replay reads the vendor again by key: the vendor as it is now, never an old copy carried in a message.
+    replay = RecordRetry(
+        customer_id=company.customer_id, stage=Stage.VENDORS, kind="vendor", source_key="01-BLANK",
+        reason="replayed by an operator", first_failed_at=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    retry_queue = company.stack.stack.outputs["RetryQueueUrl"]
+    company.stack.aws.client("sqs").send_message(QueueUrl=retry_queue, MessageBody=replay.model_dump_json())
     company.drain()
     assert company.avid.state.vendors["01-BLANK"].name == "Blank No More"
     trail = company.audit("vendor", "01-BLANK")
-    assert trail[-1].event is AuditEvent.SKIPPED
-    assert "superseded" in trail[-1].detail
+    assert trail[-1].event is AuditEvent.RETRIED, "read again and found unchanged: nothing sent"
 
     # The same message once more (an SQS duplicate, a second replay): remembered as done, nothing runs.
-    company.stack.aws.client("sqs").send_message(
-        QueueUrl=company.stack.stack.outputs["RetryQueueUrl"], MessageBody=json.dumps(dead[0])
-    )
+    company.stack.aws.client("sqs").send_message(QueueUrl=retry_queue, MessageBody=replay.model_dump_json())
     assert company.drain().succeeded == 1
     assert len(company.audit("vendor", "01-BLANK")) == len(trail)
 
 
-def test_an_account_on_a_retired_cost_center_is_deactivated_with_it(company: ConnectedCustomer) -> None:
+def test_an_account_on_a_retired_cost_center_keeps_its_own_status(company: ConnectedCustomer) -> None:
     run = company.run(Stage.GL, cycle_id="gl-1")
     assert run.state is RunState.SUCCEEDED, run.message
     codes = company.avid.state.enterprise_codes
@@ -116,8 +115,9 @@ def test_an_account_on_a_retired_cost_center_is_deactivated_with_it(company: Con
     company.agent.backend.set_segment_value_status(3, "300", "I")
     run = company.run(Stage.GL, cycle_id="gl-2")
     assert not codes[("Cost Center", "300")].is_active
-    assert not any(codes[("Accounting Codes", v)].is_active for v in on_300)
-    assert run.counts.synced == 1 + len(on_300)
+    # Sage is the codes' master: the accounts are active in Sage, so they stay active; the cost center is retired.
+    assert all(codes[("Accounting Codes", v)].is_active for v in on_300)
+    assert run.counts.synced == 1
     assert any(
         codes[("Accounting Codes", v)].is_active
         for (g, v) in codes

@@ -95,12 +95,41 @@ def test_due_stages_follow_each_stage_interval(minutes_since_queued: dict[Stage,
     assert due_stages(customer, runs, UTC_NOON) == expected
 
 
-def test_overdue_when_last_success_is_older_than_three_intervals() -> None:
-    customer = make_customer()
-    fresh = {Stage.INVOICES: run(Stage.INVOICES, queued_minutes_ago=10, success_minutes_ago=90)}
-    stale = {Stage.INVOICES: run(Stage.INVOICES, queued_minutes_ago=10, success_minutes_ago=91)}
+def test_overdue_when_last_success_is_older_than_twice_the_schedule() -> None:
+    customer = make_customer()  # invoices every 30 minutes
+    fresh = {Stage.INVOICES: run(Stage.INVOICES, queued_minutes_ago=10, success_minutes_ago=60)}
+    stale = {Stage.INVOICES: run(Stage.INVOICES, queued_minutes_ago=10, success_minutes_ago=61)}
     assert not is_overdue(customer, fresh, UTC_NOON)
     assert is_overdue(customer, stale, UTC_NOON)
+
+
+@pytest.mark.parametrize(
+    ("state", "queued_minutes_ago", "overdue"),
+    [
+        (RunState.QUEUED, 60, False),  # first sync under way, within twice the schedule
+        (RunState.RUNNING, 61, True),  # first sync still not done after twice the schedule
+        (RunState.FAILED, 1, True),  # tried and never succeeded
+        (RunState.CUSTOMER_UNAVAILABLE, 1, True),
+    ],
+)
+def test_a_stage_that_never_synced_is_overdue(state: RunState, queued_minutes_ago: int, overdue: bool) -> None:
+    runs = {Stage.INVOICES: run(Stage.INVOICES, queued_minutes_ago=queued_minutes_ago, state=state)}
+    assert is_overdue(make_customer(), runs, UTC_NOON) is overdue
+
+
+def test_paused_customers_are_still_counted_overdue_and_unreachable_agents_reported() -> None:
+    ledger = FakeLedger()
+    ledger.runs[("acme-build", Stage.PAYMENTS)] = run(Stage.PAYMENTS, queued_minutes_ago=5, state=RunState.FAILED)
+    ledger.health["acme-build"] = CustomerHealth(
+        customer_id="acme-build",
+        status=HealthStatus.AGENT_OFFLINE,
+        since=UTC_NOON,
+        retry_at=UTC_NOON + dt.timedelta(minutes=10),
+    )
+    report = dispatch_cycle(FakeDirectory([make_customer()]), ledger, FakeQueue(), now=UTC_NOON, cycle_id="c1")
+    assert report.paused == {"acme-build": "agent_offline"}
+    assert report.overdue == ["acme-build"]
+    assert report.agent_unreachable == ["acme-build"]
 
 
 def test_paused_only_until_retry_at() -> None:
@@ -140,7 +169,7 @@ def test_a_cycle_queues_one_chained_order_per_customer_and_reports_the_rest() ->
             then=(Stage.GL, Stage.INVOICES, Stage.PAYMENTS),
         )
     ]
-    assert report.paused == ["paused-co"]
+    assert report.paused == {"paused-co": "agent_credentials_rejected"}
     assert [i.describe() for i in report.invalid] == [
         "customer broken-co: bank_code: String should match pattern '^[A-Z0-9]$'"
     ]

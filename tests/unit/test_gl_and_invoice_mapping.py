@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,15 @@ import pytest
 
 from ml_connector.domain.avid import CodeRef
 from ml_connector.domain.gl_mapping import ACCOUNTING_CODES_GROUP, account_code, segment_value_code
-from ml_connector.domain.invoice_mapping import CodedAccount, CodingBook, CodingNotReady, image_problem, to_new_invoice
+from ml_connector.domain.invoice_mapping import (
+    CodedAccount,
+    CodingBook,
+    CodingNotReady,
+    blocker_cleared,
+    image_problem,
+    limited_to_open_balance,
+    to_new_invoice,
+)
 from ml_connector.domain.sage import GLAccount, OpenInvoice, SegmentValue
 from ml_connector.errors import RecordRejected
 
@@ -35,20 +44,11 @@ def gl_account(**fields: Any) -> GLAccount:
     return GLAccount.model_validate(record)
 
 
-@pytest.mark.parametrize(
-    ("status", "inactive_values", "active"),
-    [
-        ("A", set(), True),
-        ("I", set(), False),
-        ("D", set(), False),
-        ("A", {(3, "300")}, False),  # its cost center was retired
-        ("A", {(3, "400")}, True),  # another cost center was retired
-    ],
-)
-def test_an_account_is_active_only_with_all_its_segment_values(
-    status: str, inactive_values: set[tuple[int, str]], active: bool
-) -> None:
-    code = account_code(gl_account(Status=status), inactive_values)
+@pytest.mark.parametrize(("status", "active"), [("A", True), ("I", False), ("D", False)])
+def test_an_account_mirrors_its_own_sage_status_whatever_its_segment_values(status: str, active: bool) -> None:
+    # Sage is the codes' master: an active account on a retired cost center stays active (the cost center is a code
+    # of its own, and an invoice coded to both waits on the cost center, naming it).
+    code = account_code(gl_account(Status=status))
     assert (code.group_name, code.code_value, code.is_active) == (ACCOUNTING_CODES_GROUP, "6100-02-300", active)
 
 
@@ -129,8 +129,13 @@ def test_a_credit_memo_carries_over_as_a_negative_invoice() -> None:
     [
         ([("000000999", "10.00")], {}, CodingNotReady, "GL account 9999-99-999 is not in AvidXchange yet"),
         ([("000000126", "10.00")], {}, CodingNotReady, "Cost Center 999 is not in AvidXchange yet"),
-        ([("000000125", "10.00")], {}, RecordRejected, "GL account 6300-02-300 is not active in AvidXchange"),
-        ([("000000124", "10.00")], {}, RecordRejected, "Cost Center 400 (on GL account 6200-02-400) is not active"),
+        ([("000000125", "10.00")], {}, CodingNotReady, "GL account 6300-02-300 is inactive in Sage 100"),
+        (
+            [("000000124", "10.00")],
+            {},
+            CodingNotReady,
+            "Cost Center 400 (segment 3 of GL account 6200-02-400) is inactive in Sage 100",
+        ),
         ([], {"InvoiceAmt": "10.00", "Balance": "10.00"}, RecordRejected, "has no GL distribution lines"),
         ([("000000123", "10.00")], {"InvoiceDueDate": "20261001"}, RecordRejected, "is before invoice date"),
     ],
@@ -157,3 +162,50 @@ def test_an_invoice_that_cannot_go_says_why(
 def test_image_type_and_size_rules(content_type: str, size: int | None, problem: str | None) -> None:
     found = image_problem(content_type, size, 25)
     assert (found is None) if problem is None else (found is not None and found.startswith(problem))
+
+
+@pytest.mark.parametrize(
+    ("lines", "blocker"),
+    [
+        ([("000000999", "10.00")], "account:000000999"),
+        ([("000000125", "10.00")], "account:000000125"),
+        ([("000000124", "10.00")], "value:3:400"),
+        ([("000000126", "10.00")], "value:3:999"),
+    ],
+)
+def test_a_waiting_invoice_names_the_code_it_waits_on(lines: list[tuple[str, str]], blocker: str) -> None:
+    with pytest.raises(CodingNotReady) as waiting:
+        to_new_invoice(open_invoice(lines), BOOK)
+    assert waiting.value.blocker == blocker
+    assert not blocker_cleared(blocker, BOOK)
+
+
+def test_a_blocker_clears_once_its_code_is_synced_and_active() -> None:
+    revived = CodingBook(
+        accounts={**BOOK.accounts, "000000125": dataclasses.replace(BOOK.accounts["000000125"], active=True)},
+        dimension_groups=BOOK.dimension_groups,
+        segment_values={**BOOK.segment_values, (3, "400"): True},
+    )
+    assert blocker_cleared("account:000000125", revived)
+    assert blocker_cleared("value:3:400", revived)
+    assert not blocker_cleared("vendor:01-ACME", revived), "a vendor is not a code"
+
+
+@pytest.mark.parametrize(
+    ("amount", "balance", "lines", "gross", "pushed_lines"),
+    [
+        ("1250.00", "1250.00", ["1000.00", "250.00"], "1250.00", ["1000.00", "250.00"]),
+        ("1250.00", "500.00", ["1000.00", "250.00"], "500.00", ["400.00", "100.00"]),
+        ("100.00", "33.33", ["33.34", "33.33", "33.33"], "33.33", ["11.11", "11.11", "11.11"]),
+        ("100.00", "10.01", ["50.00", "50.00"], "10.01", ["5.00", "5.01"]),
+        ("-80.00", "-80.00", ["-80.00"], "-80.00", ["-80.00"]),
+    ],
+)
+def test_a_partly_paid_invoice_goes_for_its_open_balance_only(
+    amount: str, balance: str, lines: list[str], gross: str, pushed_lines: list[str]
+) -> None:
+    invoice = open_invoice([("000000123", line) for line in lines], InvoiceAmt=amount, Balance=balance)
+    pushed = limited_to_open_balance(invoice, to_new_invoice(invoice, BOOK))
+    assert pushed.gross_amount == Decimal(gross)
+    assert [d.amount for d in pushed.distributions] == [Decimal(x) for x in pushed_lines]
+    assert sum(d.amount for d in pushed.distributions) == pushed.gross_amount

@@ -55,7 +55,7 @@ def test_a_stage_that_breaks_is_recorded_failed_and_delivered_again(monkeypatch:
 
     monkeypatch.setitem(runner_module.STAGES, Stage.VENDORS, broken)
     state = RecordingState()
-    runner = StageRunner(Directory(), state, NoQueue(), no_systems, lambda: UTC_NOON)  # type: ignore[arg-type]
+    runner = StageRunner(Directory(), state, NoQueue(), NoQueue(), no_systems, lambda: UTC_NOON)  # type: ignore[arg-type]
     order = WorkOrder(customer_id="acme-build", stage=Stage.VENDORS, cycle_id="c", then=(Stage.GL,))
 
     with pytest.raises(KeyError):

@@ -37,8 +37,18 @@ def test_stage_events_are_sqs_fifo_batches_of_one_work_order(stage: Stage) -> No
 def test_the_retry_event_carries_record_retries() -> None:
     event = SQSEvent(json.loads((EVENTS / "retry.json").read_text()))
     retries = [RecordRetry.model_validate_json(r.body) for r in event.records]
-    assert [r.kind for r in retries] == ["invoice", "vendor"]
-    assert retries[1].record is None and retries[1].sealed_record is not None, "a vendor's tax id travels sealed"
+    assert [(r.kind, r.source_key) for r in retries] == [("invoice", "01-ACME/10045"), ("payment", "P-7781234")]
+    for record in event.records:
+        # A retry travels by key alone: the record is read again from its source, so no record data rides along.
+        assert set(json.loads(record.body)) == {"customer_id", "stage", "kind", "source_key", "reason", "first_failed_at"}
+
+
+def test_a_retry_written_before_records_travelled_by_key_still_reads() -> None:
+    old = {"customer_id": "redrock", "stage": "vendors", "kind": "vendor", "source_key": "01-BLANK", "reason": "r",
+           "record": None, "sealed_record": {"ciphertext": "x"}, "first_failed_at": "2026-11-24T14:01:03Z"}  # fmt: skip
+    retry = RecordRetry.model_validate(old)
+    assert (retry.kind, retry.source_key) == ("vendor", "01-BLANK")
+    assert "sealed_record" not in retry.model_dump()
 
 
 def test_dispatcher_and_ping_events() -> None:

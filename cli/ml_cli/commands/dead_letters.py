@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from ml_cli.arguments import customer_id, deployment_from
+from ml_cli.arguments import customer_id, deployment_from, record_kind
 from ml_cli.commands import Commands, SharedOptions
-from ml_cli.dead_letters import ReplaySelection, peek_dead_letters, replay_dead_letters
+from ml_cli.commands.customer import known_customer
+from ml_cli.dead_letters import (
+    ReplaySelection,
+    peek_dead_letters,
+    replay_dead_letters,
+    send_retries,
+    stranded_failures,
+)
 from ml_cli.deployment import Deployment
 from ml_cli.errors import BadInput, OperationFailed
 from ml_cli.output import print_json, table, when
@@ -18,8 +25,10 @@ def register(commands: Commands, shared: SharedOptions) -> None:
     replay = commands.add_parser(
         "replay",
         parents=[shared.target, shared.as_json],
-        help="move records from the record DLQ back to the retry queue",
-        description="Move failed records from the record DLQ back to the retry queue, which runs them again. "
+        help="run failed records again: the record DLQ, refusals and flags",
+        description="Move failed records from the record DLQ back to the retry queue, which runs them again, and "
+        "queue again by key every other matching open failure no queue holds (refused or flagged records, failures "
+        "older than the DLQ keeps messages): a replay reads each record afresh from its source. "
         "--all uses SQS's own redrive (a message move task) where available; --customer and --record move only the "
         "matching messages and leave the others in the DLQ. Replay is idempotent by design: the stages recognise "
         "records that already succeeded, so replaying one twice does nothing more. Fix the cause first (see "
@@ -52,7 +61,7 @@ def _selection(args: argparse.Namespace) -> ReplaySelection:
     if args.record:
         record_customer, kind, key = args.record
         try:
-            return ReplaySelection(customer_id=customer_id(record_customer), kind=kind, source_key=key)
+            return ReplaySelection(customer_id=customer_id(record_customer), kind=record_kind(kind), source_key=key)
         except argparse.ArgumentTypeError as error:
             raise BadInput(f"--record: {error}") from None
     return ReplaySelection()
@@ -61,6 +70,8 @@ def _selection(args: argparse.Namespace) -> ReplaySelection:
 def replay_command(args: argparse.Namespace) -> int:
     selection = _selection(args)
     deployment = deployment_from(args)
+    if selection.customer_id is not None:
+        known_customer(deployment, selection.customer_id)
     outcome = replay_dead_letters(
         deployment.client("sqs"),
         dlq_url=deployment.record_dlq_url,
@@ -68,9 +79,16 @@ def replay_command(args: argparse.Namespace) -> int:
         selection=selection,
         wait_seconds=_wait_seconds(deployment),
     )
-    if outcome.replayed:
-        now = dt.datetime.now(dt.UTC)
-        deployment.state().append_audit(
+    now = dt.datetime.now(dt.UTC)
+    state = deployment.state()
+    stranded = stranded_failures(state.list_failures(selection.customer_id), selection, moved=outcome.replayed, now=now)
+    requeued = send_retries(deployment.client("sqs"), deployment.retry_queue_url, stranded, now)
+    replayed = [
+        *((r, "moved from the record DLQ back to the retry queue by mlc replay") for r in outcome.replayed),
+        *((r, "queued again by key by mlc replay (no queue held it)") for r in requeued),
+    ]
+    if replayed:
+        state.append_audit(
             [
                 AuditEntry(
                     customer_id=r.customer_id,
@@ -78,15 +96,16 @@ def replay_command(args: argparse.Namespace) -> int:
                     source_key=r.source_key,
                     event=AuditEvent.REPLAYED,
                     at=now,
-                    detail="moved from the record DLQ back to the retry queue by mlc replay",
+                    detail=detail,
                 )
-                for r in outcome.replayed
+                for r, detail in replayed
             ]
         )
     if args.json:
         print_json(
             {
                 "moved": outcome.moved,
+                "requeued": len(requeued),
                 "left_in_dlq": outcome.left_in_dlq,
                 "move_task_handle": outcome.move_task_handle,
                 "failed": outcome.failed,
@@ -97,6 +116,8 @@ def replay_command(args: argparse.Namespace) -> int:
         print(f"move task {outcome.move_task_handle}")
     else:
         print(f"moved {outcome.moved} message(s) to the retry queue; {outcome.left_in_dlq} left in the DLQ")
+    if not args.json and requeued:
+        print(f"queued {len(requeued)} other open failure(s) again by key (refused, flagged or older than the DLQ)")
     if outcome.failed:
         raise OperationFailed(*outcome.failed)
     return 0

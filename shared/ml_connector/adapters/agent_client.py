@@ -109,6 +109,8 @@ class AgentInvoiceImage:
 class AgentClient(PooledClient):
     """A pooled HTTPS client for one customer's agent and Sage company. Implements ``ports.SageAgent``."""
 
+    call_latency_metric = "AgentCallLatency"
+
     def __init__(
         self,
         connection: AgentConnection,
@@ -191,9 +193,8 @@ class AgentClient(PooledClient):
         return self._page(OpenInvoice, "/ap/invoices", params, "{APDivisionNo}-{VendorNo}/{InvoiceNo}")
 
     def open_invoice(self, division: str, vendor_no: str, invoice_no: str) -> OpenInvoice | None:
-        what = f"open invoice {division}-{vendor_no}/{invoice_no}"
-        response = self._call("GET", self._invoice_path(division, vendor_no, invoice_no), what=what, missing_ok=True)
-        return None if response is None else self._record(OpenInvoice, response, what)
+        path = self._invoice_path(division, vendor_no, invoice_no).removeprefix(self._company_path)
+        return self._keyed(OpenInvoice, path, f"open invoice {division}-{vendor_no}/{invoice_no}")
 
     @contextmanager
     def invoice_image(self, division: str, vendor_no: str, invoice_no: str) -> Iterator[AgentInvoiceImage | None]:
@@ -207,6 +208,18 @@ class AgentClient(PooledClient):
             yield AgentInvoiceImage(response, what=what, scrub=self._scrubber.scrub)
         finally:
             response.close()
+
+    def vendor(self, division: str, vendor_no: str) -> SageVendor | None:
+        return self._keyed(
+            SageVendor, f"/vendors/{_segment(division)}/{_segment(vendor_no)}", f"vendor {division}-{vendor_no}"
+        )
+
+    def gl_account(self, account_key: str) -> GLAccount | None:
+        return self._keyed(GLAccount, f"/gl/accounts/{_segment(account_key)}", f"GL account {account_key}")
+
+    def segment_value(self, segment_no: int, code: str) -> SegmentValue | None:
+        path = f"/gl/segment-values/{segment_no}/{_segment(code)}"
+        return self._keyed(SegmentValue, path, f"segment {segment_no} value {code}")
 
     def post_manual_check(self, check: ManualCheck) -> ManualCheckResult:
         what = f"manual check {check.key} for vendor {check.ap_division_no}-{check.vendor_no}"
@@ -388,6 +401,10 @@ class AgentClient(PooledClient):
                     f"({'; '.join(_validation_messages(exc))}); check the agent version"
                 )
             ) from None
+
+    def _keyed(self, model: type[M], path: str, what: str) -> M | None:
+        response = self._call("GET", f"{self._company_path}{path}", what=what, missing_ok=True)
+        return None if response is None else self._record(model, response, what)
 
     def _record(self, model: type[M], response: httpx.Response, what: str) -> M:
         """A keyed record: one that breaks Sage's rules fails that record, not the customer."""

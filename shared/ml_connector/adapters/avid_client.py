@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import ssl
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -14,6 +13,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from ml_connector.adapters.agent_tls import system_trust
 from ml_connector.adapters.pooled_client import PooledClient
 from ml_connector.adapters.retrying import Logger, RetryPolicy, TransientFailure, parse_retry_after
 from ml_connector.adapters.scrubbing import Scrubber
@@ -28,7 +28,9 @@ from ml_connector.domain.avid import (
     BatchItemResult,
     EnterpriseCode,
     EnterpriseCodeRecord,
+    InvalidPayment,
     NewInvoice,
+    PaymentWindow,
 )
 from ml_connector.errors import (
     AvidAuthFailed,
@@ -41,6 +43,8 @@ from ml_connector.errors import (
 VENDOR_BATCH_SIZE = 100
 ENTERPRISE_CODE_BATCH_SIZE = 500
 PAYMENT_WINDOW = dt.timedelta(days=30)
+# A window this short is read page by page even when it holds more than a page (payments modified in one second).
+MIN_PAYMENT_WINDOW = dt.timedelta(seconds=1)
 B = TypeVar("B", bound=BaseModel)
 K = TypeVar("K", AvidVendor, EnterpriseCode)
 
@@ -70,8 +74,7 @@ def _code_key(item: Mapping[str, Any]) -> str | None:
 
 def avid_transport(connection: AvidConnection) -> httpx.BaseTransport:
     """System CAs (plus ``ca_bundle_pem`` if set), TLS 1.2+, at most ``max_in_flight`` connections."""
-    context = ssl.create_default_context(cadata=connection.ca_bundle_pem)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context = system_trust(connection.ca_bundle_pem)
     limits = httpx.Limits(max_connections=connection.max_in_flight, max_keepalive_connections=connection.max_in_flight)
     return httpx.HTTPTransport(verify=context, limits=limits, trust_env=False)
 
@@ -82,6 +85,8 @@ class AvidClient(PooledClient):
     At most ``max_in_flight`` requests run at once (the connection pool's size); further calls wait for a free
     connection up to the pool timeout.
     """
+
+    call_latency_metric = "AvidCallLatency"
 
     def __init__(
         self,
@@ -152,6 +157,10 @@ class AvidClient(PooledClient):
         response = self._call("GET", path, what=f"invoice {invoice_id}", missing_ok=True)
         return None if response is None else self._model(AvidInvoice, response)
 
+    def iter_invoices(self, *, last_changed_from: dt.datetime | None = None) -> Iterator[AvidInvoice]:
+        params = {} if last_changed_from is None else {"lastChangedFrom": _iso(last_changed_from, "from")}
+        return self._list(AvidInvoice, "/v1/invoices", params)
+
     def upload_invoice_image(
         self, invoice_id: str, *, filename: str, content_type: str, content: Iterable[bytes]
     ) -> None:
@@ -164,31 +173,80 @@ class AvidClient(PooledClient):
             replayable=False,
         )
 
-    def iter_payments(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[AvidPayment]:
+    def payment_windows(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[PaymentWindow]:
+        """The payments modified in [modified_from, modified_to], in time order, as windows each read whole in one
+        page: a window whose payments do not fit one page is split in halves until they do.
+
+        Page numbers over a window cannot be trusted: a payment that changes between two page reads leaves the
+        window and shifts every later payment up a place, so one would never be read. A window read in one page is
+        a snapshot; a payment that changes meanwhile moves past the end of the pass and is read by the next.
+        """
         start, end = _iso(modified_from, "modified_from"), _iso(modified_to, "modified_to")
         if modified_to < modified_from:
             raise ValueError(f"payments window {start}..{end} ends before it starts")
-        seen: set[str] = set()
         window_start = modified_from
         while True:
             window_end = min(window_start + PAYMENT_WINDOW, modified_to)
-            params = {
-                "lastModifiedFrom": _iso(window_start, "from"),
-                "lastModifiedTo": _iso(window_end, "to"),
-            }
-            for payment in self._list(AvidPayment, "/v1/payments", params):
-                # Windows share their boundary instant: a payment modified exactly then comes twice.
-                if payment.payment_id not in seen:
-                    seen.add(payment.payment_id)
-                    yield payment
+            for window in self._whole_windows(window_start, window_end):
+                # Windows share their boundary instant: a payment modified exactly then was in the window before.
+                yield window if window_start == modified_from else window.after(window_start)
             if window_end >= modified_to:
                 return
             window_start = window_end
 
+    def iter_payments(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[AvidPayment]:
+        """The payments modified in [modified_from, modified_to], each once (contract breakers left out)."""
+        for window in self.payment_windows(modified_from=modified_from, modified_to=modified_to):
+            yield from window.items
+
+    def _whole_windows(self, start: dt.datetime, end: dt.datetime) -> Iterator[PaymentWindow]:
+        first = self._payments_page(start, end, 1)
+        if first.page_count <= 1 or end - start <= MIN_PAYMENT_WINDOW:
+            pages = [first, *(self._payments_page(start, end, n) for n in range(2, first.page_count + 1))]
+            yield _window(start, end, pages)
+            return
+        middle = start + (end - start) / 2
+        middle = middle.replace(microsecond=0)
+        yield from self._whole_windows(start, middle)
+        # The halves share their boundary second: a payment modified exactly then was in the left half already.
+        for window in self._whole_windows(middle, end):
+            yield window.after(middle)
+
+    def _payments_page(self, start: dt.datetime, end: dt.datetime, page_number: int) -> _PaymentsPage:
+        what = f"/v1/payments {_iso(start, 'from')}..{_iso(end, 'to')} page {page_number}"
+        query = {
+            "lastModifiedFrom": _iso(start, "from"),
+            "lastModifiedTo": _iso(end, "to"),
+            "pageNumber": str(page_number),
+            "pageSize": str(self._connection.page_size),
+        }
+        body = self._json(self._call("GET", "/v1/payments", what=what, params=query))
+        raw_items = body.get("Items") if isinstance(body, dict) else None
+        paging = body.get("Paging") if isinstance(body, dict) else None
+        page_count = paging.get("PageCount") if isinstance(paging, dict) else None
+        if not isinstance(raw_items, list) or not isinstance(page_count, int):
+            raise AvidContractViolation(f"{what}: the answer has no Items list or no Paging.PageCount")
+        items: list[AvidPayment] = []
+        invalid: list[InvalidPayment] = []
+        for raw in raw_items:
+            try:
+                items.append(AvidPayment.model_validate(raw))
+            except ValidationError as exc:
+                payment_id = str(raw.get("PaymentId", "?")) if isinstance(raw, dict) else "?"
+                invalid.append(InvalidPayment(payment_id=payment_id, errors=self._scrubber.scrub(_messages(exc))))
+        return _PaymentsPage(items=items, invalid=invalid, page_count=page_count)
+
     def get_payment(self, payment_id: str) -> AvidPayment | None:
         path = f"/v1/payments/{quote(payment_id, safe='')}"
         response = self._call("GET", path, what=f"payment {payment_id}", missing_ok=True)
-        return None if response is None else self._model(AvidPayment, response)
+        if response is None:
+            return None
+        try:
+            return AvidPayment.model_validate(self._json(response))
+        except ValidationError as exc:  # one payment's problem, not the customer's
+            raise AvidRejected(
+                self._scrubber.scrub(f"payment {payment_id} breaks the AvidConnect contract ({_messages(exc)})")
+            ) from None
 
     # -- batches and lists ----------------------------------------------------------------------------------
 
@@ -360,6 +418,22 @@ class AvidClient(PooledClient):
             raise AvidContractViolation(
                 self._scrubber.scrub(f"{what}: an item does not match the contract ({_messages(exc)})")
             ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class _PaymentsPage:
+    items: list[AvidPayment]
+    invalid: list[InvalidPayment]
+    page_count: int
+
+
+def _window(start: dt.datetime, end: dt.datetime, pages: Sequence[_PaymentsPage]) -> PaymentWindow:
+    return PaymentWindow(
+        modified_from=start,
+        modified_to=end,
+        items=[p for page in pages for p in page.items],
+        invalid=[p for page in pages for p in page.invalid],
+    )
 
 
 def _key_fields(record: AvidVendor | EnterpriseCode) -> set[str]:

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from ml_connector.domain.amounts import Amount
 from ml_connector.domain.wire import PascalModel
@@ -177,6 +177,30 @@ class AvidPayment(AvidModel):
     @property
     def is_settled(self) -> bool:
         return self.status.description in (PaymentStatus.SENT, PaymentStatus.CLEARED)
+
+
+class InvalidPayment(BaseModel):
+    """A payment AvidXchange listed that breaks the contract (an unknown status or method): failed alone."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_id: str
+    errors: str
+
+
+class PaymentWindow(BaseModel):
+    """The payments modified in [modified_from, modified_to], read whole (one snapshot of the window)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    modified_from: AwareDatetime
+    modified_to: AwareDatetime
+    items: list[AvidPayment]
+    invalid: list[InvalidPayment] = []
+
+    def after(self, instant: dt.datetime) -> PaymentWindow:
+        """This window less the payments modified at or before ``instant`` (read already with the window before)."""
+        return self.model_copy(update={"items": [p for p in self.items if p.last_modified_date > instant]})
 
 
 class BatchItemResult(AvidModel):

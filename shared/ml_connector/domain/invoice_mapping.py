@@ -4,18 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from ml_connector.domain.avid import CodeRef, Distribution, NewInvoice
 from ml_connector.domain.gl_mapping import ACCOUNTING_CODES_GROUP
 from ml_connector.domain.sage import InvoiceLine, OpenInvoice
 from ml_connector.errors import RecordRejected
 
+CENT = Decimal("0.01")
 # The image types AvidXchange accepts, with the file extension an upload is named with.
 IMAGE_EXTENSIONS = {"application/pdf": ".pdf", "image/tiff": ".tif", "image/png": ".png", "image/jpeg": ".jpg"}
 
 
 class CodingNotReady(Exception):
-    """A code the invoice needs is not in AvidXchange yet (the gl stage has not synced it): the invoice waits."""
+    """A code the invoice needs is not in AvidXchange, or is inactive in Sage 100: the invoice waits for it.
+
+    ``blocker`` names the code (``account:{AccountKey}`` or ``value:{SegmentNo}:{code}``) so the stage can release
+    the invoice in the first run after the code is synced and active."""
+
+    def __init__(self, message: str, *, blocker: str) -> None:
+        super().__init__(message)
+        self.blocker = blocker
+
+
+def account_blocker(account_key: str) -> str:
+    return f"account:{account_key}"
+
+
+def value_blocker(segment_no: int, code: str) -> str:
+    return f"value:{segment_no}:{code}"
+
+
+def blocker_cleared(blocker: str, book: CodingBook) -> bool:
+    """Whether the code an invoice waits on is now synced and active (False for a blocker that is not a code)."""
+    kind, _, rest = blocker.partition(":")
+    if kind == "account":
+        account = book.accounts.get(rest)
+        return account is not None and account.active
+    if kind == "value":
+        segment_no, _, code = rest.partition(":")
+        return book.segment_values.get((int(segment_no), code)) is True
+    return False
 
 
 @dataclass(frozen=True)
@@ -54,18 +83,39 @@ def to_new_invoice(invoice: OpenInvoice, book: CodingBook) -> NewInvoice:
         gross_amount=invoice.invoice_amt,
         po_number=invoice.purchase_order_no.strip(),
         memo=invoice.comment.strip(),
-        distributions=[_distribution(invoice, line, book) for line in invoice.lines],
+        distributions=[_distribution(line, book) for line in invoice.lines],
     )
 
 
-def _distribution(invoice: OpenInvoice, line: InvoiceLine, book: CodingBook) -> Distribution:
+def limited_to_open_balance(invoice: OpenInvoice, new_invoice: NewInvoice) -> NewInvoice:
+    """An invoice partly paid in Sage goes to AvidXchange for its open balance only, so AvidXchange cannot pay more
+    than is still owed: the gross becomes the balance and each line is scaled down (rounding left on the largest)."""
+    amount, balance = invoice.invoice_amt, invoice.balance
+    if amount in (0, balance) or not 0 < balance / amount < 1:
+        return new_invoice
+    lines = [
+        line.model_copy(update={"amount": (line.amount * balance / amount).quantize(CENT, rounding=ROUND_HALF_UP)})
+        for line in new_invoice.distributions
+    ]
+    largest = max(range(len(lines)), key=lambda i: abs(lines[i].amount))
+    rest = balance - sum((line.amount for line in lines), Decimal(0))
+    lines[largest] = lines[largest].model_copy(update={"amount": lines[largest].amount + rest})
+    return new_invoice.model_copy(update={"gross_amount": balance, "distributions": lines})
+
+
+def _distribution(line: InvoiceLine, book: CodingBook) -> Distribution:
+    """Each code mirrors its own Sage status, so the message names the code that is really inactive."""
     account = book.accounts.get(line.account_key)
+    blocker = account_blocker(line.account_key)
     if account is None:
-        raise CodingNotReady(f"GL account {line.account} is not in AvidXchange yet; the gl stage syncs it")
+        raise CodingNotReady(
+            f"GL account {line.account} is not in AvidXchange yet; the gl stage syncs it", blocker=blocker
+        )
     if not account.active:
-        raise RecordRejected(
-            f"invoice {invoice.key}: GL account {account.account} is not active in AvidXchange;"
-            " run the gl stage or reactivate it in Sage 100"
+        raise CodingNotReady(
+            f"GL account {account.account} is inactive in Sage 100; reactivate it there (or recode the invoice) and"
+            " the invoice follows",
+            blocker=blocker,
         )
     codes = [CodeRef(group_name=ACCOUNTING_CODES_GROUP, code_value=account.account)]
     for segment_no, group in book.dimension_groups.items():
@@ -73,12 +123,14 @@ def _distribution(invoice: OpenInvoice, line: InvoiceLine, book: CodingBook) -> 
         if value is None:
             continue
         active = book.segment_values.get((segment_no, value))
+        blocker = value_blocker(segment_no, value)
         if active is None:
-            raise CodingNotReady(f"{group} {value} is not in AvidXchange yet; the gl stage syncs it")
+            raise CodingNotReady(f"{group} {value} is not in AvidXchange yet; the gl stage syncs it", blocker=blocker)
         if not active:
-            raise RecordRejected(
-                f"invoice {invoice.key}: {group} {value} (on GL account {account.account}) is not active in"
-                " AvidXchange; reactivate it in Sage 100 or recode the invoice"
+            raise CodingNotReady(
+                f"{group} {value} (segment {segment_no} of GL account {account.account}) is inactive in Sage 100;"
+                " reactivate it there (or recode the invoice) and the invoice follows",
+                blocker=blocker,
             )
         codes.append(CodeRef(group_name=group, code_value=value))
     return Distribution(amount=line.distribution_amt, description=line.comment.strip(), enterprise_codes=codes)

@@ -1,7 +1,8 @@
 """Upserts a page of records in AvidXchange's batch endpoints, one final state per record.
 
 Unchanged records (same content hash as last sent) are not sent. Each item's own result decides its fate: a batch
-answers HTTP 200 even when some items were refused, and each refused item fails alone (audited, queued for retry).
+answers HTTP 200 even when some items were refused, and each refused item fails alone (audited and listed).
+The records that went through are stored in batches: their audit first, then their mappings.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ SOURCE_UPDATED_AT = "source_updated_at"
 class Upsert(Generic[M]):
     source_key: str
     payload: M
-    record: dict[str, Any]
-    """The Sage record as read (JSON), so a retry can run it again without reading Sage."""
     source_updated_at: dt.datetime
     """When Sage last changed the record (agent-local time)."""
     read_detail: str
@@ -79,39 +78,29 @@ def upsert_batch(
         results = send([u.payload for u, _ in changed])
     except (RetryLater, RecordRejected) as error:
         for upsert, _ in changed:
-            _fail(ledger, kind, upsert, str(error), retryable=isinstance(error, RetryLater))
+            ledger.failed(kind, upsert.source_key, str(error), retryable=isinstance(error, RetryLater))
         return []
     delivered = []
-    now = ctx.clock()
+    stored: list[tuple[KeyMapping, str]] = []
     for (upsert, digest), result in zip(changed, results, strict=True):
         if result.successful:
-            _store_mapping(ctx, kind, upsert, digest, result.id, now)
-            ledger.synced(kind, upsert.source_key, remote_id=result.id, detail="upserted in AvidXchange")
+            stored.append((_mapping(ctx, kind, upsert, digest, result.id), "upserted in AvidXchange"))
             delivered.append(upsert)
         else:
             reason = "AvidXchange refused it: " + ("; ".join(result.errors) or "no reason given")
-            _fail(ledger, kind, upsert, reason, retryable=False)
+            ledger.failed(kind, upsert.source_key, reason, retryable=False)
+    ledger.synced_batch(kind, stored)
     return delivered
 
 
-def _store_mapping(
-    ctx: StageContext, kind: str, upsert: Upsert[Any], digest: str, remote_id: str | None, now: dt.datetime
-) -> None:
-    ctx.state.put_mapping(
-        KeyMapping(
-            customer_id=ctx.customer_id,
-            kind=kind,
-            source_key=upsert.source_key,
-            state=MappingState.SYNCED,
-            remote_id=remote_id,
-            content_hash=digest,
-            synced_at=now,
-            details={**upsert.details, SOURCE_UPDATED_AT: upsert.source_updated_at.isoformat()},
-        )
-    )
-
-
-def _fail(ledger: RecordLedger, kind: str, upsert: Upsert[Any], reason: str, *, retryable: bool) -> None:
-    ledger.failed(
-        kind, upsert.source_key, reason, retryable=retryable, record=upsert.record, sensitive=upsert.sensitive
+def _mapping(ctx: StageContext, kind: str, upsert: Upsert[Any], digest: str, remote_id: str | None) -> KeyMapping:
+    return KeyMapping(
+        customer_id=ctx.customer_id,
+        kind=kind,
+        source_key=upsert.source_key,
+        state=MappingState.SYNCED,
+        remote_id=remote_id,
+        content_hash=digest,
+        synced_at=ctx.clock(),
+        details={**upsert.details, SOURCE_UPDATED_AT: upsert.source_updated_at.isoformat()},
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ml_connector import fault_points
 from ml_connector.customers import Customer
 from ml_connector.ports import AvidConnect, SageAgent
 from ml_connector.retries import RetryQueue
@@ -28,12 +30,16 @@ class TimeBudget:
     reserve_ms: int = 60_000
 
     def exhausted(self) -> bool:
+        fault_points.reach("budget.check")
         return self.remaining_ms() <= self.reserve_ms
 
     @classmethod
     def for_seconds(cls, seconds: float, reserve_ms: int = 0) -> TimeBudget:
         deadline = time.monotonic() + seconds
         return cls(lambda: int((deadline - time.monotonic()) * 1000), reserve_ms)
+
+
+LEASE_MARGIN_MS = 60_000
 
 
 def utc_now() -> dt.datetime:
@@ -50,7 +56,14 @@ class StageContext:
     sealer: Sealer
     budget: TimeBudget
     clock: Callable[[], dt.datetime] = field(default=utc_now)
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Who holds the leases this run takes: one id per invocation."""
 
     @property
     def customer_id(self) -> str:
         return self.customer.customer_id
+
+    def lease_expiry(self) -> dt.datetime:
+        """A lease outlives this invocation by a margin: Lambda ends the invocation at its deadline, so once the
+        lease has expired its holder is certainly gone, and another worker may take over."""
+        return self.clock() + dt.timedelta(milliseconds=max(0, self.budget.remaining_ms()) + LEASE_MARGIN_MS)

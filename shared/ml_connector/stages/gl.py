@@ -1,5 +1,6 @@
 """GL stage: segment values (the cost center and any other configured segment) and GL accounts become AvidXchange
-enterprise codes. Values first, so an account built on a retired value is deactivated with it."""
+enterprise codes. Sage is the codes' master: each code mirrors its own Sage status (an active account built on an
+inactive cost center stays active; an invoice coded to it waits on the cost center, and says so)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
-from ml_connector.domain.gl_mapping import account_code, inactive_segments_of, segment_group_name, segment_value_code
+from ml_connector.domain.gl_mapping import account_code, segment_group_name, segment_value_code
 from ml_connector.domain.sage import GLAccount, GLSegment, Page, SegmentValue
 from ml_connector.errors import CustomerUnavailable
 from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
 from ml_connector.stages.batch_upsert import Upsert, upsert_batch
-from ml_connector.stages.change_stream import restart_stream, run_change_stream
+from ml_connector.stages.change_stream import run_change_stream
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
@@ -48,12 +49,10 @@ def sync_gl(ctx: StageContext) -> StageResult:
     ledger = RecordLedger(ctx, Stage.GL)
     agent_now = ctx.agent.health().server_time
     for segment in synced_segments(ctx):
-        values_changed_status = False
 
-        def handle_values(page: Page[SegmentValue], segment: GLSegment = segment) -> None:
-            nonlocal values_changed_status
+        def handle_values(page: Page[SegmentValue], _: frozenset[str], segment: GLSegment = segment) -> None:
             ledger.unreadable(VALUE_KIND, page.invalid)
-            values_changed_status |= push_segment_values(ctx, ledger, segment, page.items)
+            push_segment_values(ctx, ledger, segment, page.items)
             ledger.flush()
 
         complete = run_change_stream(
@@ -63,17 +62,12 @@ def sync_gl(ctx: StageContext) -> StageResult:
             handle_values,
             agent_now=agent_now,
         )
-        if values_changed_status:
-            # Accounts built on a value that was retired (or revived) must be re-evaluated, changed or not.
-            restart_stream(ctx, ACCOUNTS_STREAM)
         if not complete:
             return ledger.result(False)
 
-    inactive_values = inactive_segment_values(ctx)
-
-    def handle_accounts(page: Page[GLAccount]) -> None:
+    def handle_accounts(page: Page[GLAccount], _: frozenset[str]) -> None:
         ledger.unreadable(ACCOUNT_KIND, page.invalid)
-        push_accounts(ctx, ledger, page.items, inactive_values)
+        push_accounts(ctx, ledger, page.items)
         ledger.flush()
 
     complete = run_change_stream(
@@ -92,20 +86,10 @@ def _segment_values_page(
     return ctx.agent.segment_values_page(segment_no=segment_no, updated_since=since, cursor=cursor)
 
 
-def inactive_segment_values(ctx: StageContext) -> set[tuple[int, str]]:
-    return {
-        (int(m.details["segment_no"]), str(m.details["code"]))
-        for m in ctx.state.iter_mappings(ctx.customer_id, VALUE_KIND)
-        if not m.details.get("active", True)
-    }
-
-
 def push_segment_values(
     ctx: StageContext, ledger: RecordLedger, segment: GLSegment, values: Sequence[SegmentValue]
-) -> bool:
-    """Upsert the values; returns whether any value's active flag differs from what was last synced."""
+) -> None:
     group = segment_group_name(segment)
-    previous = ctx.state.get_mappings(ctx.customer_id, VALUE_KIND, (v.key for v in values))
     upserts = []
     for value in values:
         code = segment_value_code(value, group)
@@ -113,37 +97,24 @@ def push_segment_values(
             Upsert(
                 source_key=value.key,
                 payload=code,
-                record=value.model_dump(mode="json"),
                 source_updated_at=value.updated_at,
                 read_detail=f"{group} {code.code_value} changed in Sage {value.updated_at:%Y-%m-%d %H:%M:%S}",
                 details={"segment_no": value.segment_no, "code": value.sub_account_code, "active": code.is_active},
             )
         )
-    delivered = upsert_batch(ctx, ledger, VALUE_KIND, upserts, ctx.avid.upsert_enterprise_codes)
-    return any(
-        previous[u.source_key].details.get("active") != u.details["active"]
-        for u in delivered
-        if u.source_key in previous
-    )
+    upsert_batch(ctx, ledger, VALUE_KIND, upserts, ctx.avid.upsert_enterprise_codes)
 
 
-def push_accounts(
-    ctx: StageContext, ledger: RecordLedger, accounts: Sequence[GLAccount], inactive_values: set[tuple[int, str]]
-) -> None:
+def push_accounts(ctx: StageContext, ledger: RecordLedger, accounts: Sequence[GLAccount]) -> None:
     upserts = []
     for account in accounts:
-        code = account_code(account, inactive_values)
-        retired = inactive_segments_of(account, inactive_values)
-        detail = f"account {code.code_value} changed in Sage {account.updated_at:%Y-%m-%d %H:%M:%S}"
-        if retired:
-            detail += "; deactivated because " + ", ".join(retired) + " is inactive"
+        code = account_code(account)
         upserts.append(
             Upsert(
                 source_key=account.key,
                 payload=code,
-                record=account.model_dump(mode="json"),
                 source_updated_at=account.updated_at,
-                read_detail=detail,
+                read_detail=f"account {code.code_value} changed in Sage {account.updated_at:%Y-%m-%d %H:%M:%S}",
                 details={
                     "account": code.code_value,
                     "active": code.is_active,
@@ -155,11 +126,18 @@ def push_accounts(
 
 
 def retry_gl_record(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
-    if retry.record is None:
-        raise ValueError(f"{retry.kind} {retry.source_key}: retry message carries no record")
+    """Read the code again by key: a retry sends it as it is in Sage now."""
     if retry.kind == VALUE_KIND:
-        value = SegmentValue.model_validate(retry.record)
-        segment = next(s for s in synced_segments(ctx) if s.segment_no == value.segment_no)
+        segment_no, _, code = retry.source_key.partition("-")
+        value = ctx.agent.segment_value(int(segment_no), code)
+        segment = next((s for s in synced_segments(ctx) if s.segment_no == int(segment_no)), None)
+        if value is None or segment is None:
+            ledger.skipped(VALUE_KIND, retry.source_key, "no longer in Sage 100 (or its segment is not synced)")
+            return
         push_segment_values(ctx, ledger, segment, [value])
-    else:
-        push_accounts(ctx, ledger, [GLAccount.model_validate(retry.record)], inactive_segment_values(ctx))
+        return
+    account = ctx.agent.gl_account(retry.source_key)
+    if account is None:
+        ledger.skipped(ACCOUNT_KIND, retry.source_key, "no longer in Sage 100; nothing to send")
+        return
+    push_accounts(ctx, ledger, [account])

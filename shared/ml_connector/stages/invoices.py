@@ -1,14 +1,20 @@
 """Invoices stage: open Sage 100 AP invoices, with their scanned images, into the AvidXchange approval workflow.
 
-AvidXchange accepts no idempotency key and does not deduplicate, so each invoice is claimed in DynamoDB (a
-conditional write) before it is created. A claim without a stored result means an earlier attempt may have created
-it: that invoice is looked up by vendor and number before anything is created.
+AvidXchange accepts no idempotency key and does not deduplicate, so each invoice is leased in DynamoDB (a
+conditional write with an owner and an expiry) before it is created. A live lease held by another worker means
+"retry later"; an expired lease without a result means an earlier attempt may have created the invoice: it is
+looked up by vendor and number before anything is created.
+
+Invoices blocked by their vendor or a code wait (listed, not queued) and are released in the first run after the
+blocker clears. Every cycle, what AvidXchange may still pay is compared with Sage's open balances, so a bill paid,
+removed or changed outside AvidXchange is flagged before AvidXchange pays it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
+from ml_connector import fault_points
 from ml_connector.domain.avid import AvidInvoice, InvoiceStatus, NewInvoice
 from ml_connector.domain.gl_mapping import segment_group_name
 from ml_connector.domain.hashing import content_hash
@@ -16,39 +22,64 @@ from ml_connector.domain.invoice_mapping import (
     CodedAccount,
     CodingBook,
     CodingNotReady,
+    blocker_cleared,
     image_filename,
     image_problem,
+    limited_to_open_balance,
     to_new_invoice,
 )
 from ml_connector.domain.sage import OpenInvoice, Page
-from ml_connector.errors import RecordRejected, RetryLater
+from ml_connector.errors import AvidRejected, RecordRejected, RetryLater
 from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
-from ml_connector.stages.change_stream import run_change_stream
+from ml_connector.stages.change_stream import record_stamp, run_change_stream
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.gl import ACCOUNT_KIND, VALUE_KIND, synced_segments
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
 from ml_connector.stages.vendors import KIND as VENDOR_KIND
-from ml_connector.state.models import AuditEvent, KeyMapping, MappingState
+from ml_connector.state.models import AuditEvent, KeyMapping, LeaseOutcome, MappingState, OutstandingInvoice
 
 KIND = "invoice"
 STREAM = "invoices"
 BEFORE_APPROVAL = frozenset({InvoiceStatus.RECEIVED, InvoiceStatus.IN_APPROVAL})
+# The open-balance check reads Sage's whole open list in pages this large.
+BALANCE_PAGE_LIMIT = 1000
+VENDOR_BLOCKER = "vendor:"
+
+
+class InvoiceWaits(Exception):
+    """The invoice cannot go yet; ``blocker`` is what it waits on."""
+
+    def __init__(self, message: str, *, blocker: str) -> None:
+        super().__init__(message)
+        self.blocker = blocker
 
 
 def push_invoices(ctx: StageContext) -> StageResult:
     ledger = RecordLedger(ctx, Stage.INVOICES)
     agent_now = ctx.agent.health().server_time
     book = load_coding_book(ctx)
-
-    def handle(page: Page[OpenInvoice]) -> None:
-        ledger.unreadable(KIND, page.invalid)
-        vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, (vendor_code(i) for i in page.items))
-        existing = ctx.state.get_mappings(ctx.customer_id, KIND, (i.key for i in page.items))
-        for invoice in page.items:
-            push_invoice(ctx, ledger, invoice, book, vendors, existing.get(invoice.key))
+    if not release_waiting(ctx, ledger, book):
         ledger.flush()
+        return ledger.result(False)
+
+    def handle(page: Page[OpenInvoice], finished: frozenset[str]) -> frozenset[str] | None:
+        if not finished:
+            ledger.unreadable(KIND, page.invalid)
+        todo = [i for i in page.items if record_stamp(i) not in finished]
+        vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, (vendor_code(i) for i in todo))
+        existing = ctx.state.get_mappings(ctx.customer_id, KIND, (i.key for i in todo))
+        done = set(finished)
+        for invoice in todo:
+            if ctx.budget.exhausted():
+                ledger.flush()
+                return frozenset(done)
+            push_invoice(ctx, ledger, invoice, book, vendors, existing.get(invoice.key))
+            done.add(record_stamp(invoice))
+            fault_points.reach("record.done")
+        ledger.flush()
+        return None
 
     complete = run_change_stream(
         ctx,
@@ -59,6 +90,9 @@ def push_invoices(ctx: StageContext) -> StageResult:
         handle,
         agent_now=agent_now,
     )
+    if complete:
+        check_open_balances(ctx, ledger)
+        ledger.flush()
     return ledger.result(complete)
 
 
@@ -67,22 +101,92 @@ def vendor_code(invoice: OpenInvoice) -> str:
 
 
 def load_coding_book(ctx: StageContext) -> CodingBook:
-    accounts = {
-        m.source_key: CodedAccount(
-            account=str(m.details.get("account", "")),
-            active=bool(m.details.get("active", False)),
-            segments=dict(m.details.get("segments", {})),
-        )
-        for m in ctx.state.iter_mappings(ctx.customer_id, ACCOUNT_KIND)
-        if m.state is MappingState.SYNCED
+    """The customer's whole chart as the gl stage synced it (one read per run)."""
+    return _coding_book(
+        ctx,
+        ctx.state.iter_mappings(ctx.customer_id, ACCOUNT_KIND),
+        ctx.state.iter_mappings(ctx.customer_id, VALUE_KIND),
+    )
+
+
+def coding_book_for(ctx: StageContext, invoice: OpenInvoice) -> CodingBook:
+    """Just the accounts and segment values one invoice names (a retry or a release reads no more)."""
+    accounts = ctx.state.get_mappings(ctx.customer_id, ACCOUNT_KIND, (line.account_key for line in invoice.lines))
+    value_keys = {
+        f"{segment_no}-{code}"
+        for mapping in accounts.values()
+        for segment_no, code in dict(mapping.details.get("segments", {})).items()
     }
-    values = {
-        (int(m.details["segment_no"]), str(m.details["code"])): bool(m.details.get("active", False))
-        for m in ctx.state.iter_mappings(ctx.customer_id, VALUE_KIND)
-        if m.state is MappingState.SYNCED
-    }
-    groups = {segment.segment_no: segment_group_name(segment) for segment in synced_segments(ctx)}
-    return CodingBook(accounts=accounts, dimension_groups=groups, segment_values=values)
+    values = ctx.state.get_mappings(ctx.customer_id, VALUE_KIND, value_keys)
+    return _coding_book(ctx, accounts.values(), values.values())
+
+
+def _coding_book(ctx: StageContext, accounts: Iterable[KeyMapping], values: Iterable[KeyMapping]) -> CodingBook:
+    return CodingBook(
+        accounts={
+            m.source_key: CodedAccount(
+                account=str(m.details.get("account", "")),
+                active=bool(m.details.get("active", False)),
+                segments=dict(m.details.get("segments", {})),
+            )
+            for m in accounts
+            if m.state is MappingState.SYNCED
+        },
+        dimension_groups={segment.segment_no: segment_group_name(segment) for segment in synced_segments(ctx)},
+        segment_values={
+            (int(m.details["segment_no"]), str(m.details["code"])): bool(m.details.get("active", False))
+            for m in values
+            if m.state is MappingState.SYNCED
+        },
+    )
+
+
+def release_waiting(ctx: StageContext, ledger: RecordLedger, book: CodingBook) -> bool:
+    """Push the waiting invoices whose blocker has cleared (read again by key). False if the budget ran out."""
+    waiting = ledger.waiting_records(KIND)
+    vendor_codes = [
+        f.blocked_by.removeprefix(VENDOR_BLOCKER)
+        for f in waiting
+        if f.blocked_by and f.blocked_by.startswith(VENDOR_BLOCKER)
+    ]
+    vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, vendor_codes)
+    for failure in waiting:
+        blocker = failure.blocked_by or ""
+        if blocker.startswith(VENDOR_BLOCKER):
+            if vendor_blocker(
+                ctx, blocker.removeprefix(VENDOR_BLOCKER), vendors.get(blocker.removeprefix(VENDOR_BLOCKER))
+            ):
+                continue
+        elif not blocker_cleared(blocker, book):
+            continue
+        if ctx.budget.exhausted():
+            return False
+        invoice = read_invoice(ctx, failure.source_key)
+        if invoice is None:
+            _no_longer_open(ctx, ledger, failure.source_key)
+            continue
+        vendor = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, [vendor_code(invoice)])
+        existing = ctx.state.get_mapping(ctx.customer_id, KIND, invoice.key)
+        push_invoice(ctx, ledger, invoice, book, vendor, existing)
+    ledger.flush()
+    return True
+
+
+def vendor_blocker(ctx: StageContext, code: str, vendor: KeyMapping | None) -> str | None:
+    """Why the vendor keeps its invoices out of AvidXchange, or None when they may go."""
+    if vendor is None or vendor.state is not MappingState.SYNCED:
+        return f"vendor {code} is not in AvidXchange yet; the vendors stage syncs it"
+    if vendor.details.get("active") is not False:
+        return None
+    on_hold_only = vendor.details.get("hold") is True and vendor.details.get("status") == "A"
+    if not on_hold_only:
+        return f"vendor {code} is inactive in Sage 100; reactivate it there and its invoices follow"
+    if ctx.customer.on_hold_invoices == "approve":
+        return None
+    return (
+        f"vendor {code} is on payment hold in Sage 100; its invoices wait until the hold is released"
+        " (customer setting on_hold_invoices: wait)"
+    )
 
 
 def push_invoice(
@@ -94,55 +198,41 @@ def push_invoice(
     existing: KeyMapping | None,
 ) -> None:
     key = invoice.key
-    record = invoice.model_dump(mode="json")
     if invoice.invoice_date < ctx.customer.invoice_start_date:
         ledger.skipped(KIND, key, f"dated {invoice.invoice_date}, before the invoice start date")
         return
-    vendor = vendors.get(vendor_code(invoice))
-    if vendor is None or vendor.state is not MappingState.SYNCED:
-        ledger.waiting(KIND, key, f"vendor {vendor_code(invoice)} is not in AvidXchange yet", record=record)
-        return
-    if vendor.details.get("active") is False:
-        ledger.failed(
-            KIND,
-            key,
-            f"invoice {key}: vendor {vendor_code(invoice)} is inactive or on payment hold in Sage 100, so AvidXchange"
-            " refuses its invoices; release the vendor in Sage, then replay",
-            retryable=False,
-            record=record,
-        )
-        return
     try:
-        new_invoice = to_new_invoice(invoice, book)
-    except CodingNotReady as waiting:
-        ledger.waiting(KIND, key, str(waiting), record=record)
-        return
-    except RecordRejected as rejected:
-        ledger.failed(KIND, key, str(rejected), retryable=False, record=record)
-        return
-    digest = content_hash(new_invoice)
-    try:
+        waits = vendor_blocker(ctx, vendor_code(invoice), vendors.get(vendor_code(invoice)))
+        if waits is not None:
+            raise InvoiceWaits(waits, blocker=VENDOR_BLOCKER + vendor_code(invoice))
+        try:
+            new_invoice = to_new_invoice(invoice, book)
+        except CodingNotReady as coding:
+            raise InvoiceWaits(str(coding), blocker=coding.blocker) from None
+        digest = content_hash(new_invoice)
         if existing is not None and existing.state is MappingState.SYNCED:
             _update_existing(ctx, ledger, invoice, existing, digest)
         else:
-            mapping = _create_once(ctx, ledger, invoice, new_invoice, digest)
-            _sync_image(ctx, ledger, invoice, mapping)
+            mapping = _create_once(ctx, ledger, invoice, limited_to_open_balance(invoice, new_invoice), digest)
+            _sync_image(ctx, ledger, invoice, mapping, just_created=True)
+    except InvoiceWaits as waiting:
+        ledger.waiting(KIND, key, str(waiting), blocked_by=waiting.blocker)
     except RetryLater as error:
-        ledger.failed(KIND, key, str(error), retryable=True, record=record)
+        ledger.failed(KIND, key, str(error), retryable=True)
     except RecordRejected as error:
-        ledger.failed(KIND, key, str(error), retryable=False, record=record)
+        ledger.failed(KIND, key, str(error), retryable=False)
 
 
 def _update_existing(
     ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, mapping: KeyMapping, digest: str
 ) -> None:
-    """Read again (a change, the overlap, or a replay): note content changes, re-upload a changed image."""
+    """Read again (a change, the overlap, or a replay): flag content changes, re-upload a changed image."""
     if mapping.content_hash != digest:
-        mapping = _note_change(ctx, ledger, invoice, mapping, digest)
-        _sync_image(ctx, ledger, invoice, mapping)
+        mapping = _flag_change(ctx, ledger, invoice, mapping, digest)
+        _sync_image(ctx, ledger, invoice, mapping, just_created=False)
         return
-    if _sync_image(ctx, ledger, invoice, mapping):
-        ledger.synced(KIND, invoice.key, remote_id=mapping.remote_id, detail="image replaced", event=AuditEvent.PUSHED)
+    if _sync_image(ctx, ledger, invoice, mapping, just_created=False):
+        ledger.counts.synced += 1
     else:
         ledger.unchanged(KIND, invoice.key)
 
@@ -155,12 +245,19 @@ def _create_once(
     ledger.read(
         KIND, key, f"open invoice {new_invoice.gross_amount} changed in Sage {invoice.updated_at:%Y-%m-%d %H:%M:%S}"
     )
-    ledger.note(KIND, key, f"transformed; content sha256 {digest}", event=AuditEvent.TRANSFORMED)
-    earlier = ctx.state.claim(ctx.customer_id, KIND, key, ctx.clock())
-    if earlier is not None and earlier.state is MappingState.SYNCED:  # another run finished it meanwhile
-        return earlier
+    detail = f"transformed; content sha256 {digest}"
+    if new_invoice.gross_amount != invoice.invoice_amt:
+        detail += f"; pushed for its open balance {invoice.balance} of {invoice.invoice_amt} (partly paid in Sage)"
+    ledger.note(KIND, key, detail, event=AuditEvent.TRANSFORMED)
+    lease = ctx.state.acquire_lease(
+        ctx.customer_id, KIND, key, owner=ctx.worker_id, now=ctx.clock(), expires_at=ctx.lease_expiry()
+    )
+    if lease.outcome is LeaseOutcome.SYNCED and lease.mapping is not None:  # another worker finished it meanwhile
+        return lease.mapping
+    if lease.outcome is LeaseOutcome.HELD:
+        raise RetryLater(f"invoice {key} is being pushed by another worker right now; retry later")
     created: AvidInvoice | None = None
-    if earlier is not None:  # claimed before without a stored result: that attempt may have created it
+    if lease.outcome is LeaseOutcome.TAKEN_OVER:  # an earlier attempt ended without a result: it may have created it
         found = ctx.avid.find_invoices(vendor_external_code=new_invoice.vendor_external_code, number=new_invoice.number)
         if len(found) > 1:
             raise RecordRejected(
@@ -173,9 +270,20 @@ def _create_once(
     if created is None:
         try:
             created = ctx.avid.create_invoice(new_invoice)
+        except AvidRejected as refused:
+            ctx.state.release_lease(ctx.customer_id, KIND, key, ctx.worker_id)
+            if vendor_blocker(ctx, new_invoice.vendor_external_code, _vendor_mapping(ctx, new_invoice)) is None:
+                raise
+            # Held vendors' invoices go to approval by setting; AvidXchange refusing them is a wait, not a failure.
+            raise InvoiceWaits(
+                f"AvidXchange refuses invoices of vendor {new_invoice.vendor_external_code} while it is on payment"
+                f" hold ({refused}); it follows when the hold is released",
+                blocker=VENDOR_BLOCKER + new_invoice.vendor_external_code,
+            ) from None
         except RecordRejected:
-            ctx.state.release_claim(ctx.customer_id, KIND, key)
+            ctx.state.release_lease(ctx.customer_id, KIND, key, ctx.worker_id)
             raise
+        fault_points.reach("invoice.created")
     mapping = KeyMapping(
         customer_id=ctx.customer_id,
         kind=KIND,
@@ -186,34 +294,73 @@ def _create_once(
         synced_at=ctx.clock(),
         details={"vendor": new_invoice.vendor_external_code, "number": new_invoice.number},
     )
-    ctx.state.put_mapping(mapping)
-    ledger.synced(KIND, key, remote_id=created.id, detail=f"created in AvidXchange with status {created.status}")
+    outstanding = (
+        [
+            OutstandingInvoice(
+                customer_id=ctx.customer_id,
+                source_key=key,
+                remote_id=created.id,
+                balance=new_invoice.gross_amount,
+                pushed_at=ctx.clock(),
+            )
+        ]
+        if new_invoice.gross_amount > 0
+        else []
+    )
+    ledger.synced(
+        KIND,
+        key,
+        mapping=mapping,
+        detail=f"created in AvidXchange with status {created.status}",
+        lease_owner=ctx.worker_id,
+        outstanding_puts=outstanding,
+    )
     return mapping
 
 
-def _note_change(
+def _vendor_mapping(ctx: StageContext, new_invoice: NewInvoice) -> KeyMapping | None:
+    return ctx.state.get_mapping(ctx.customer_id, VENDOR_KIND, new_invoice.vendor_external_code)
+
+
+def _flag_change(
     ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, mapping: KeyMapping, digest: str
 ) -> KeyMapping:
-    """AvidConnect has no invoice update: a change made in Sage after the push is recorded for the AP team."""
+    """AvidConnect has no invoice update: a change made in Sage after the push is flagged for the AP team at once,
+    before AvidXchange pays the old amount."""
     remote = ctx.avid.get_invoice(mapping.remote_id) if mapping.remote_id else None
     status = remote.status if remote is not None else None
     if status in BEFORE_APPROVAL:
-        detail = f"changed in Sage while {status} in AvidXchange; update it there to match (no update API)"
+        action = f"it is {status} in AvidXchange: update it there to match, or reject it (AvidConnect has no update)"
     else:
-        detail = f"changed in Sage after AvidXchange status {status}; review it with the AP team"
+        action = f"it is {status} in AvidXchange: review it with the AP team before it is paid"
+    ledger.drifted(
+        KIND,
+        invoice.key,
+        f"invoice {invoice.key} changed in Sage 100 after it was pushed (amount {invoice.invoice_amt}, lines or"
+        f" dates); {action}",
+    )
     updated = mapping.model_copy(update={"content_hash": digest, "synced_at": ctx.clock()})
-    ctx.state.put_mapping(updated)
-    ledger.synced(KIND, invoice.key, remote_id=mapping.remote_id, detail=detail, event=AuditEvent.NOTED)
+    ledger.effect(
+        KIND, invoice.key, mapping=updated, detail=f"changed in Sage after the push; {action}", event=AuditEvent.NOTED
+    )
     return updated
 
 
-def _sync_image(ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, mapping: KeyMapping) -> bool:
+def _sync_image(
+    ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, mapping: KeyMapping, *, just_created: bool
+) -> bool:
     """Upload the invoice's image unless AvidXchange has this very one already. Returns whether it uploaded."""
     key = invoice.key
     if not invoice.has_image:
         if mapping.details.get("image") is None:
-            ledger.note(KIND, key, "no scanned image in Sage; pushed without one", remote_id=mapping.remote_id)
-            ctx.state.put_mapping(mapping.model_copy(update={"details": {**mapping.details, "image": "none"}}))
+            no_image = mapping.model_copy(update={"details": {**mapping.details, "image": "none"}})
+            ledger.effect(
+                KIND,
+                key,
+                mapping=no_image,
+                detail="no scanned image in Sage; pushed without one",
+                event=AuditEvent.NOTED,
+            )
         return False
     with ctx.agent.invoice_image(invoice.ap_division_no, invoice.vendor_no, invoice.invoice_no) as image:
         if image is None:
@@ -221,40 +368,137 @@ def _sync_image(ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, m
                 KIND, key, "Sage lists an image but the agent has none; pushed without one", remote_id=mapping.remote_id
             )
             return False
-        if image.sha256 is not None and image.sha256 == mapping.details.get("image_sha256"):
+        if image.sha256 is not None and image.sha256 in (
+            mapping.details.get("image_sha256"),
+            _remote_image(ctx, mapping, just_created),
+        ):
+            if mapping.details.get("image_sha256") != image.sha256:  # uploaded before a crash: record it now
+                _store_image(ctx, ledger, invoice, mapping, image.sha256, image.content_type, "found in AvidXchange")
             return False
         problem = image_problem(image.content_type, image.size, ctx.customer.max_image_bytes)
         if problem is not None:
             raise RecordRejected(
                 f"invoice {key}: {problem}; the invoice itself is in AvidXchange as {mapping.remote_id}"
             )
-        remote_id = mapping.remote_id or ""
         ctx.avid.upload_invoice_image(
-            remote_id,
+            mapping.remote_id or "",
             filename=image_filename(invoice, image.content_type),
             content_type=image.content_type,
-            content=image.iter_bytes(),
+            content=_chunks_reaching_fault_point(image.iter_bytes()),
         )
-    details = {**mapping.details, "image": "uploaded", "image_sha256": image.sha256, "image_type": image.content_type}
-    ctx.state.put_mapping(mapping.model_copy(update={"details": details}))
-    ledger.note(
+    fault_points.reach("invoice.image_uploaded")
+    _store_image(ctx, ledger, invoice, mapping, image.sha256, image.content_type, "uploaded")
+    return True
+
+
+def _remote_image(ctx: StageContext, mapping: KeyMapping, just_created: bool) -> str | None:
+    """The image AvidXchange holds, asked only when an earlier attempt may have uploaded one unrecorded."""
+    if just_created or mapping.details.get("image") is not None or not mapping.remote_id:
+        return None
+    remote = ctx.avid.get_invoice(mapping.remote_id)
+    return remote.image_sha256 if remote is not None and remote.has_image else None
+
+
+def _store_image(
+    ctx: StageContext,
+    ledger: RecordLedger,
+    invoice: OpenInvoice,
+    mapping: KeyMapping,
+    sha256: str | None,
+    content_type: str,
+    how: str,
+) -> None:
+    details = {**mapping.details, "image": "uploaded", "image_sha256": sha256, "image_type": content_type}
+    ledger.effect(
         KIND,
-        key,
-        f"image {image.content_type} uploaded, sha256 {image.sha256}",
-        remote_id=remote_id,
+        invoice.key,
+        mapping=mapping.model_copy(update={"details": details}),
+        detail=f"image {content_type} {how}, sha256 {sha256}",
         event=AuditEvent.PUSHED,
     )
-    return True
+
+
+def _chunks_reaching_fault_point(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        fault_points.reach("invoice.image_chunk")
+        yield chunk
+
+
+def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> None:
+    """Flag every pushed invoice that AvidXchange may pay for more than Sage still owes: paid, voided or removed in
+    Sage, or paid in part outside AvidXchange. Reported once per invoice (open failure, drift count)."""
+    outstanding = {o.source_key: o for o in ctx.state.list_outstanding(ctx.customer_id) if o.flagged is None}
+    if not outstanding:
+        return
+    sage_balances = {}
+    cursor: str | None = None
+    while True:
+        page = ctx.agent.open_invoices_page(
+            updated_since=None,
+            invoice_date_from=ctx.customer.invoice_start_date,
+            cursor=cursor,
+            limit=BALANCE_PAGE_LIMIT,
+        )
+        sage_balances.update({i.key: i.balance for i in page.items if i.key in outstanding})
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    for key, pushed in outstanding.items():
+        balance = sage_balances.get(key)
+        if balance is not None and balance >= pushed.balance:
+            continue
+        _confirm_drift(ctx, ledger, key)
+
+
+def _confirm_drift(ctx: StageContext, ledger: RecordLedger, key: str) -> None:
+    """Both sides may have moved while the list was read (a payment posted meanwhile): read both again by key."""
+    pushed = ctx.state.get_outstanding(ctx.customer_id, [key]).get(key)
+    if pushed is None or pushed.flagged is not None:
+        return
+    invoice = read_invoice(ctx, key)
+    if invoice is not None and invoice.balance >= pushed.balance:
+        return
+    if invoice is None:
+        reason = (
+            f"invoice {key} is no longer open in Sage 100 (paid, voided or removed there) but AvidXchange may still"
+            f" pay {pushed.balance} on it as {pushed.remote_id}; void or reject it in AvidXchange"
+        )
+    else:
+        reason = (
+            f"invoice {key}: Sage 100's open balance is {invoice.balance}, but AvidXchange may pay {pushed.balance}"
+            f" on it as {pushed.remote_id} (paid or credited outside AvidXchange); adjust or reject it there"
+        )
+    ledger.drifted(KIND, key, reason)
+    ledger.effect(
+        KIND,
+        key,
+        mapping=None,
+        detail="flagged: " + reason,
+        event=AuditEvent.NOTED,
+        outstanding_puts=[pushed.model_copy(update={"flagged": reason})],
+    )
+
+
+def _no_longer_open(ctx: StageContext, ledger: RecordLedger, key: str) -> None:
+    mapping = ctx.state.get_mapping(ctx.customer_id, KIND, key)
+    if mapping is not None and mapping.state is MappingState.SYNCED:
+        ledger.skipped(KIND, key, f"no longer open in Sage (paid or removed); in AvidXchange as {mapping.remote_id}")
+    else:
+        ledger.skipped(KIND, key, "no longer open in Sage (paid or removed); not created in AvidXchange")
+
+
+def read_invoice(ctx: StageContext, key: str) -> OpenInvoice | None:
+    division, rest = key.split("-", 1)
+    vendor_no, invoice_no = rest.split("/", 1)
+    return ctx.agent.open_invoice(division, vendor_no, invoice_no)
 
 
 def retry_invoice(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
     """Read the invoice again by key: it may have changed, been paid, or been removed since it failed."""
-    division, rest = retry.source_key.split("-", 1)
-    vendor_no, invoice_no = rest.split("/", 1)
-    invoice = ctx.agent.open_invoice(division, vendor_no, invoice_no)
+    invoice = read_invoice(ctx, retry.source_key)
     if invoice is None:
-        ledger.skipped(KIND, retry.source_key, "no longer open in Sage (paid or removed); not created in AvidXchange")
+        _no_longer_open(ctx, ledger, retry.source_key)
         return
     vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, [vendor_code(invoice)])
     existing = ctx.state.get_mapping(ctx.customer_id, KIND, invoice.key)
-    push_invoice(ctx, ledger, invoice, load_coding_book(ctx), vendors, existing)
+    push_invoice(ctx, ledger, invoice, coding_book_for(ctx, invoice), vendors, existing)

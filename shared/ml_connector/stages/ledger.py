@@ -1,9 +1,15 @@
 """Where every record of a run ends up: synced, unchanged, skipped, waiting, or failed. Nothing else.
 
-The ledger writes the audit trail, keeps the open-failure list, and queues failed or waiting records for retry.
-``flush()`` makes a page durable (audit written, retries queued); a stage saves its cursor only after it.
-In a retry run (``requeue=False``) failures are not queued again: the retry message itself stays on its queue.
-Waiting records are queued like failures; the retry function's growing back-off paces them until they can go.
+The ledger writes the audit trail, keeps the open-failure list, and queues retryable failures for retry.
+
+- An effect (a record created, upserted, posted, an image uploaded) is written with the audit entries that explain
+  it, at once and in one transaction (``synced``, ``effect``): an effect is never durable without its history.
+- Everything else is buffered; ``flush()`` makes a page durable (audit written, retries queued). A stage saves its
+  cursor only after it, so a crash before the flush means the records are read and judged again.
+- A waiting record (blocked by something the connector will see change) is listed with its blocker and never queued:
+  the stage releases it in the first run after the blocker clears.
+- A refused record (not retryable) fails once: audited and listed, never queued. An operator replays it.
+- In a retry run (``requeue=False``) failures are not queued again: the retry message itself stays on its queue.
 """
 
 from __future__ import annotations
@@ -16,7 +22,15 @@ from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.result import StageResult
-from ml_connector.state.models import AuditEntry, AuditEvent, FailedRecord, RunCounts
+from ml_connector.state.models import (
+    AuditEntry,
+    AuditEvent,
+    Commit,
+    FailedRecord,
+    KeyMapping,
+    OutstandingInvoice,
+    RunCounts,
+)
 
 
 class RecordLedger:
@@ -28,7 +42,8 @@ class RecordLedger:
         self._retries: list[RecordRetry] = []
         self.counts = RunCounts()
         self.errors: list[str] = []
-        self._open_failures: set[tuple[str, str]] | None = None
+        self.retryable_failures = 0
+        self._open_failures: dict[tuple[str, str], FailedRecord] | None = None
 
     # ------------------------------------------------------------------ outcomes
     def read(self, kind: str, key: str, detail: str) -> None:
@@ -40,14 +55,69 @@ class RecordLedger:
         kind: str,
         key: str,
         *,
-        remote_id: str | None,
+        mapping: KeyMapping,
         detail: str = "",
         event: AuditEvent = AuditEvent.PUSHED,
-        sealed_payload: dict[str, str] | None = None,
+        lease_owner: str | None = None,
+        outstanding_puts: Sequence[OutstandingInvoice] = (),
+        outstanding_deletes: Sequence[str] = (),
     ) -> None:
+        """The record reached the other system: its mapping and its history are written together."""
+        self.effect(
+            kind,
+            key,
+            mapping=mapping,
+            detail=detail,
+            event=event,
+            lease_owner=lease_owner,
+            outstanding_puts=outstanding_puts,
+            outstanding_deletes=outstanding_deletes,
+        )
         self.counts.synced += 1
-        self._note(kind, key, event, detail=detail, remote_id=remote_id, sealed_payload=sealed_payload)
         self._resolve(kind, key)
+
+    def synced_batch(self, kind: str, synced: Sequence[tuple[KeyMapping, str]]) -> None:
+        """Many records upserted in one call: (mapping, detail) each; audit first, then the mappings."""
+        if not synced:
+            return
+        keys = {mapping.source_key for mapping, _ in synced}
+        audit = [entry for entry in self._audit if entry.kind == kind and entry.source_key in keys]
+        self._audit = [entry for entry in self._audit if not (entry.kind == kind and entry.source_key in keys)]
+        for mapping, detail in synced:
+            audit.append(
+                self._entry(kind, mapping.source_key, AuditEvent.PUSHED, detail=detail, remote_id=mapping.remote_id)
+            )
+        self._ctx.state.commit_batch([mapping for mapping, _ in synced], audit)
+        for mapping, _ in synced:
+            self.counts.synced += 1
+            self._resolve(kind, mapping.source_key)
+
+    def effect(
+        self,
+        kind: str,
+        key: str,
+        *,
+        mapping: KeyMapping | None,
+        detail: str,
+        event: AuditEvent = AuditEvent.PUSHED,
+        lease_owner: str | None = None,
+        outstanding_puts: Sequence[OutstandingInvoice] = (),
+        outstanding_deletes: Sequence[str] = (),
+    ) -> None:
+        """Write a change (a new mapping, an image, a flag) with the record's buffered history and this entry."""
+        remote_id = mapping.remote_id if mapping is not None else None
+        audit = [entry for entry in self._audit if entry.kind == kind and entry.source_key == key]
+        self._audit = [entry for entry in self._audit if not (entry.kind == kind and entry.source_key == key)]
+        audit.append(self._entry(kind, key, event, detail=detail, remote_id=remote_id))
+        self._ctx.state.commit(
+            Commit(
+                mapping=mapping,
+                audit=audit,
+                lease_owner=lease_owner,
+                outstanding_puts=list(outstanding_puts),
+                outstanding_deletes=[(self._ctx.customer_id, k) for k in outstanding_deletes],
+            )
+        )
 
     def unchanged(self, kind: str, key: str) -> None:
         """Read again (overlap or replay) with nothing new: not sent, not audited again."""
@@ -72,44 +142,53 @@ class RecordLedger:
         """An audit entry that does not change the record's outcome (e.g. what it was transformed into)."""
         self._note(kind, key, event, detail=detail, remote_id=remote_id, sealed_payload=sealed_payload)
 
-    def waiting(self, kind: str, key: str, reason: str, *, record: dict[str, Any] | None = None) -> None:
+    def waiting(self, kind: str, key: str, reason: str, *, blocked_by: str) -> None:
         self.counts.waiting += 1
         self._note(kind, key, AuditEvent.WAITING, detail=reason)
-        self._open_failure(kind, key, f"waiting: {reason}", retryable=True)
-        self._queue(kind, key, reason, record)
+        self._open_failure(kind, key, f"waiting: {reason}", retryable=True, blocked_by=blocked_by)
 
-    def failed(
-        self,
-        kind: str,
-        key: str,
-        error: str,
-        *,
-        retryable: bool,
-        record: dict[str, Any] | None = None,
-        sensitive: bool = False,
-        requeue: bool = True,
-    ) -> None:
-        """``requeue=False`` when there is nothing a retry could use (the source record itself is unreadable)."""
+    def failed(self, kind: str, key: str, error: str, *, retryable: bool, requeue: bool = True) -> None:
+        """A retryable failure is queued for retry; a refusal is listed for an operator and never queued.
+        ``requeue=False`` when a retry could not help (the source record itself is unreadable)."""
         self.counts.failed += 1
         self.errors.append(error if key in error else f"{kind} {key}: {error}")
         self._note(kind, key, AuditEvent.FAILED, error=error)
         self._open_failure(kind, key, error, retryable=retryable)
-        if requeue:
-            self._queue(kind, key, error, record, sensitive=sensitive)
+        if retryable:
+            self.retryable_failures += 1
+            if requeue:
+                self._queue(kind, key, error)
+
+    def drifted(self, kind: str, key: str, error: str) -> None:
+        """A pushed record that no longer matches Sage (an invoice paid, removed or changed outside AvidXchange)."""
+        self.counts.drifted += 1
+        self.flagged(kind, key, error)
+
+    def flagged(self, kind: str, key: str, error: str) -> None:
+        """A synced record a person must act on: listed until an operator replays it, never queued."""
+        self.counts.failed += 1
+        self.errors.append(error if key in error else f"{kind} {key}: {error}")
+        self._note(kind, key, AuditEvent.FAILED, error=error)
+        self._open_failure(kind, key, error, retryable=False, flagged=True)
 
     def unreadable(self, kind: str, invalid: Sequence[InvalidRecord]) -> None:
-        """Records the agent listed but that break Sage's rules: failed, nothing a retry could use."""
+        """Records that break the contract: failed, listed for an operator (a replay reads them again by key)."""
         for record in invalid:
             self.failed(
                 kind,
                 record.key,
-                "Sage record breaks the agent contract: " + "; ".join(record.errors) + "; correct it in Sage 100",
+                "the record breaks the contract: "
+                + "; ".join(record.errors)
+                + "; correct it at its source, then replay",
                 retryable=False,
-                requeue=False,
             )
 
     def result(self, complete: bool) -> StageResult:
         return StageResult(complete, self.counts, tuple(self.errors))
+
+    def waiting_records(self, kind: str) -> list[FailedRecord]:
+        """The customer's records of this kind that wait on a blocker."""
+        return [f for f in self._failures().values() if f.kind == kind and f.waiting]
 
     # ------------------------------------------------------------------ durability
     def flush(self) -> None:
@@ -121,40 +200,39 @@ class RecordLedger:
             self._retries = []
 
     def seal(self, kind: str, key: str, payload: Any) -> dict[str, str]:
-        return self._ctx.sealer.seal(payload, self._seal_context(kind, key))
-
-    def open_sealed(self, kind: str, key: str, sealed: dict[str, str]) -> Any:
-        return self._ctx.sealer.open(sealed, self._seal_context(kind, key))
+        return self._ctx.sealer.seal(payload, {"customer_id": self._ctx.customer_id, "kind": kind, "source_key": key})
 
     # ------------------------------------------------------------------ helpers
-    def _seal_context(self, kind: str, key: str) -> dict[str, str]:
-        return {"customer_id": self._ctx.customer_id, "kind": kind, "source_key": key}
-
-    def _note(self, kind: str, key: str, event: AuditEvent, **fields: Any) -> None:
-        self._audit.append(
-            AuditEntry(
-                customer_id=self._ctx.customer_id,
-                kind=kind,
-                source_key=key,
-                event=event,
-                at=self._ctx.clock(),
-                **fields,
-            )
+    def _entry(self, kind: str, key: str, event: AuditEvent, **fields: Any) -> AuditEntry:
+        return AuditEntry(
+            customer_id=self._ctx.customer_id, kind=kind, source_key=key, event=event, at=self._ctx.clock(), **fields
         )
 
-    def _resolve(self, kind: str, key: str) -> None:
-        """Close the record's open failure, if it has one (the customer's open failures are read once per run)."""
-        if self._open_failures is None:
-            self._open_failures = {(f.kind, f.source_key) for f in self._ctx.state.list_failures(self._ctx.customer_id)}
-        if (kind, key) in self._open_failures:
-            self._ctx.state.resolve_failure(self._ctx.customer_id, kind, key)
-            self._open_failures.discard((kind, key))
+    def _note(self, kind: str, key: str, event: AuditEvent, **fields: Any) -> None:
+        self._audit.append(self._entry(kind, key, event, **fields))
 
-    def _open_failure(self, kind: str, key: str, error: str, *, retryable: bool) -> None:
-        if self._open_failures is not None:
-            self._open_failures.add((kind, key))
+    def _failures(self) -> dict[tuple[str, str], FailedRecord]:
+        """The customer's open failures, read once per run."""
+        if self._open_failures is None:
+            self._open_failures = {
+                (f.kind, f.source_key): f for f in self._ctx.state.list_failures(self._ctx.customer_id)
+            }
+        return self._open_failures
+
+    def _resolve(self, kind: str, key: str) -> None:
+        """Close the record's open failure, if it has one. A flag stays until an operator replays the record (a
+        retry run of a flagged record is always a replay: flags are never queued)."""
+        failure = self._failures().get((kind, key))
+        if failure is None or (failure.flagged and self._requeue):
+            return
+        del self._failures()[(kind, key)]
+        self._ctx.state.resolve_failure(self._ctx.customer_id, kind, key)
+
+    def _open_failure(
+        self, kind: str, key: str, error: str, *, retryable: bool, blocked_by: str | None = None, flagged: bool = False
+    ) -> None:
         now = self._ctx.clock()
-        self._ctx.state.record_failure(
+        stored = self._ctx.state.record_failure(
             FailedRecord(
                 customer_id=self._ctx.customer_id,
                 kind=kind,
@@ -165,18 +243,13 @@ class RecordLedger:
                 attempts=1,
                 first_failed_at=now,
                 last_failed_at=now,
+                blocked_by=blocked_by,
+                flagged=flagged,
             )
         )
+        self._failures()[(kind, key)] = stored
 
-    def _queue(
-        self,
-        kind: str,
-        key: str,
-        reason: str,
-        record: dict[str, Any] | None,
-        *,
-        sensitive: bool = False,
-    ) -> None:
+    def _queue(self, kind: str, key: str, reason: str) -> None:
         if not self._requeue:
             return
         self._retries.append(
@@ -186,8 +259,6 @@ class RecordLedger:
                 kind=kind,
                 source_key=key,
                 reason=reason,
-                record=None if sensitive else record,
-                sealed_record=self.seal(kind, key, record) if sensitive and record is not None else None,
                 first_failed_at=self._ctx.clock(),
             )
         )

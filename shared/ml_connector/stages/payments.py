@@ -1,14 +1,18 @@
 """Payments stage: settled AvidXchange payments posted to Sage 100 as AP manual checks against the invoices they
 paid, matched by vendor + invoice number. A payment's CheckNo is derived from it, so it can never be posted twice.
 
-The stream is AvidXchange's payment list by LastModifiedDate (UTC), polled from ``watermark - overlap`` to now.
+The stream is AvidXchange's payment list by LastModifiedDate (UTC), polled from ``watermark - overlap`` to the
+pass's start, window by window (each window read whole: see ``AvidConnect.payment_windows``). After each window is
+durable the pass's position moves to its end, so a continuation resumes there; a run that spends its time budget
+mid-window stops between two payments and the continuation reads that window again (posted ones are unchanged).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ml_connector.domain.avid import AvidPayment, PaymentStatus
+from ml_connector import fault_points
+from ml_connector.domain.avid import AvidPayment, PaymentStatus, PaymentWindow
 from ml_connector.domain.payment_mapping import (
     derive_check_no,
     is_due_for_posting,
@@ -23,7 +27,7 @@ from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
-from ml_connector.state.models import AuditEvent, KeyMapping, MappingState
+from ml_connector.state.models import AuditEvent, Cursor, KeyMapping, MappingState
 
 KIND = "payment"
 STREAM = "payments"
@@ -31,16 +35,53 @@ STREAM = "payments"
 
 def post_payments(ctx: StageContext) -> StageResult:
     ledger = RecordLedger(ctx, Stage.PAYMENTS)
+    cursor = _pass_cursor(ctx)
+    since, until = cursor.pass_since, cursor.pass_started_at
+    assert since is not None
+    assert until is not None
+    for window in ctx.avid.payment_windows(modified_from=since, modified_to=until):
+        if not _post_window(ctx, ledger, window):
+            ledger.flush()
+            return ledger.result(False)
+        ledger.flush()
+        cursor = cursor.model_copy(update={"pass_since": window.modified_to, "updated_at": ctx.clock()})
+        ctx.state.save_cursor(cursor)
+    done = {"watermark": until, "pass_started_at": None, "pass_since": None, "updated_at": ctx.clock()}
+    ctx.state.save_cursor(cursor.model_copy(update=done))
+    return ledger.result(True)
+
+
+def _pass_cursor(ctx: StageContext) -> Cursor:
+    """The pass under way, or a new one from ``watermark - overlap`` (the start date on the first run) to now."""
     cursor = ctx.state.get_cursor(ctx.customer_id, STREAM)
-    until = ctx.clock().replace(microsecond=0)
+    if cursor.in_pass:
+        return cursor
     overlap = dt.timedelta(minutes=ctx.customer.overlap_minutes)
     first_day = dt.datetime.combine(ctx.customer.invoice_start_date, dt.time(), tzinfo=dt.UTC)
     since = cursor.watermark - overlap if cursor.watermark is not None else first_day
-    for payment in ctx.avid.iter_payments(modified_from=since, modified_to=until):
+    started = cursor.model_copy(
+        update={"pass_started_at": ctx.clock().replace(microsecond=0), "pass_since": since, "updated_at": ctx.clock()}
+    )
+    ctx.state.save_cursor(started)
+    return started
+
+
+def _post_window(ctx: StageContext, ledger: RecordLedger, window: PaymentWindow) -> bool:
+    """Every payment of the window to a final state; False when the time budget ran out first."""
+    for invalid in window.invalid:
+        ledger.failed(
+            KIND,
+            invalid.payment_id,
+            f"payment {invalid.payment_id} breaks the AvidConnect contract ({invalid.errors}); nothing was posted."
+            " Record it in Sage 100 by hand, or replay it once AvidXchange corrects it",
+            retryable=False,
+        )
+    for payment in window.items:
+        if ctx.budget.exhausted():
+            return False
         post_payment(ctx, ledger, payment)
-    ledger.flush()
-    ctx.state.save_cursor(cursor.model_copy(update={"watermark": until, "updated_at": ctx.clock()}))
-    return ledger.result(True)
+        fault_points.reach("record.done")
+    return True
 
 
 def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment) -> None:
@@ -56,7 +97,6 @@ def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment) 
     if not is_due_for_posting(payment, ctx.customer.settle_on):
         ledger.skipped(KIND, key, f"payment {payment.number} is {status}; posted once {ctx.customer.settle_on}")
         return
-    record = payment.model_dump(mode="json")
     ledger.read(KIND, key, f"payment {payment.number} {payment.amount} {status}, {payment.payment_method.description}")
     try:
         recorded = ctx.agent.manual_check(ctx.customer.bank_code, derive_check_no(payment))
@@ -68,9 +108,9 @@ def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment) 
         ledger.note(KIND, key, detail, event=AuditEvent.TRANSFORMED)
         _post_once(ctx, ledger, payment, check)
     except RetryLater as error:
-        ledger.failed(KIND, key, str(error), retryable=True, record=record)
+        ledger.failed(KIND, key, str(error), retryable=True)
     except RecordRejected as error:
-        ledger.failed(KIND, key, str(error), retryable=False, record=record)
+        ledger.failed(KIND, key, str(error), retryable=False)
 
 
 def _open_invoices(ctx: StageContext, payment: AvidPayment) -> dict[str, OpenInvoice]:
@@ -89,6 +129,7 @@ def _post_once(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, ch
     except PaymentAlreadyExists as exists:  # posted meanwhile (a concurrent retry): the same check, or a clash
         _adopt(ctx, ledger, payment, exists.existing)
         return
+    fault_points.reach("payment.posted")
     detail = f"posted as manual check {check.key} ({result.check_amt}, batch {result.batch_no or '-'})"
     _store(ctx, ledger, payment, check.key, detail)
 
@@ -105,8 +146,15 @@ def _adopt(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, record
 
 
 def _store(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, check_key: str, detail: str) -> None:
-    ctx.state.put_mapping(
-        KeyMapping(
+    """The mapping, the audit and what AvidXchange may still pay on the invoices, in one write."""
+    division, vendor_no = split_vendor_code(payment.payee_external_vendor_code)
+    paid = {f"{division}-{vendor_no}/{r.invoice_number}": r.net + r.discount for r in payment.remittances}
+    outstanding = ctx.state.get_outstanding(ctx.customer_id, paid)
+    still_open = [o.model_copy(update={"balance": o.balance - paid[key]}) for key, o in outstanding.items()]
+    ledger.synced(
+        KIND,
+        payment.payment_id,
+        mapping=KeyMapping(
             customer_id=ctx.customer_id,
             kind=KIND,
             source_key=payment.payment_id,
@@ -114,9 +162,12 @@ def _store(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, check_
             remote_id=check_key,
             synced_at=ctx.clock(),
             details={"number": payment.number, "amount": str(payment.amount)},
-        )
+        ),
+        detail=detail,
+        event=AuditEvent.POSTED,
+        outstanding_puts=[o for o in still_open if o.balance > 0],
+        outstanding_deletes=[o.source_key for o in still_open if o.balance <= 0],
     )
-    ledger.synced(KIND, payment.payment_id, remote_id=check_key, detail=detail, event=AuditEvent.POSTED)
 
 
 def _voided(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, mapping: KeyMapping | None) -> None:
@@ -126,15 +177,13 @@ def _voided(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, mappi
         return
     if mapping.details.get("voided"):
         return  # flagged when first seen; the open failure stays until the AP team resolves it
-    ledger.failed(
-        KIND,
-        key,
+    error = (
         f"payment {payment.number} was voided in AvidXchange after it was posted to Sage 100 as manual check"
-        f" {mapping.remote_id}; void that check in Sage 100 (the connector never reverses postings)",
-        retryable=False,
-        requeue=False,
+        f" {mapping.remote_id}; void that check in Sage 100 (the connector never reverses postings)"
     )
-    ctx.state.put_mapping(mapping.model_copy(update={"details": {**mapping.details, "voided": True}}))
+    ledger.flagged(KIND, key, error)
+    flagged = mapping.model_copy(update={"details": {**mapping.details, "voided": True}})
+    ledger.effect(KIND, key, mapping=flagged, detail="flagged as voided after posting", event=AuditEvent.NOTED)
 
 
 def retry_payment(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:

@@ -1,11 +1,13 @@
-"""Runs one failed (or waiting) record again. It either reaches a final state or raises, leaving the message on the
-retry queue (SQS dead-letters it after the configured number of receives)."""
+"""Runs one failed record again, read afresh from its source by key. It reaches a final state (synced, unchanged,
+skipped, waiting, refused: all audited, the last two listed as open failures) or, when it failed for a passing
+reason again, raises: the message stays on the retry queue (SQS dead-letters it after the configured receives)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
-from ml_connector.retries import RecordRetry
+from ml_connector.retries import RecordRetry, RetryQueue
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.gl import ACCOUNT_KIND, VALUE_KIND, retry_gl_record
 from ml_connector.stages.invoices import KIND as INVOICE_KIND
@@ -15,7 +17,8 @@ from ml_connector.stages.payments import KIND as PAYMENT_KIND
 from ml_connector.stages.payments import retry_payment
 from ml_connector.stages.vendors import KIND as VENDOR_KIND
 from ml_connector.stages.vendors import retry_vendor
-from ml_connector.state.models import AuditEvent
+from ml_connector.state.models import AuditEvent, FailedRecord
+from ml_connector.state.store import StateStore
 
 RetryHandler = Callable[[StageContext, RecordLedger, RecordRetry], None]
 
@@ -29,7 +32,7 @@ RETRY_HANDLERS: dict[str, RetryHandler] = {
 
 
 class RecordStillFailing(Exception):
-    """The record failed again (or still waits); the message stays on the retry queue."""
+    """The record failed again for a passing reason; the message stays on the retry queue."""
 
 
 def retry_record(ctx: StageContext, retry: RecordRetry, *, receive_count: int) -> None:
@@ -42,5 +45,45 @@ def retry_record(ctx: StageContext, retry: RecordRetry, *, receive_count: int) -
     )
     handler(ctx, ledger, retry)
     ledger.flush()
-    if ledger.counts.failed or ledger.counts.waiting:
-        raise RecordStillFailing("; ".join(ledger.errors) or f"{retry.kind} {retry.source_key} is still waiting")
+    if ledger.retryable_failures:
+        raise RecordStillFailing("; ".join(ledger.errors))
+
+
+def park(state: StateStore, retry: RecordRetry) -> None:
+    """The customer is paused (agent offline, tokens rejected): keep the record as a parked open failure instead of
+    burning its deliveries; it is queued again when the customer is healthy (``requeue_parked``)."""
+    state.record_failure(
+        FailedRecord(
+            customer_id=retry.customer_id,
+            kind=retry.kind,
+            source_key=retry.source_key,
+            stage=retry.stage,
+            error=f"parked while the customer is paused: {retry.reason}",
+            retryable=True,
+            attempts=1,
+            first_failed_at=retry.first_failed_at,
+            last_failed_at=retry.first_failed_at,
+            parked=True,
+        )
+    )
+
+
+def requeue_parked(state: StateStore, retries: RetryQueue, customer_id: str, now: dt.datetime) -> int:
+    """Queue the customer's parked records again (it is healthy again). Returns how many."""
+    parked = [f for f in state.list_failures(customer_id) if f.parked]
+    retries.send(
+        [
+            RecordRetry(
+                customer_id=customer_id,
+                stage=f.stage,
+                kind=f.kind,
+                source_key=f.source_key,
+                reason=f.error,
+                first_failed_at=now,
+            )
+            for f in parked
+        ]
+    )
+    for failure in parked:
+        state.set_parked(customer_id, failure.kind, failure.source_key, parked=False)
+    return len(parked)

@@ -15,13 +15,15 @@ from typing import Protocol
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.dispatch import WorkQueue
 from ml_connector.errors import CustomerUnavailable
-from ml_connector.health import healthy, paused
+from ml_connector.health import healthy, pause
+from ml_connector.retries import RetryQueue
 from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext, TimeBudget
 from ml_connector.stages.gl import sync_gl
 from ml_connector.stages.invoices import push_invoices
 from ml_connector.stages.payments import post_payments
 from ml_connector.stages.result import StageResult
+from ml_connector.stages.retry import requeue_parked
 from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import HealthStatus, RunCounts, RunState
 from ml_connector.state.store import StateStore
@@ -55,6 +57,7 @@ class StageRunner:
     customers: CustomerLookup
     state: StateStore
     work: WorkQueue
+    retries: RetryQueue
     open_context: OpenContext
     clock: Callable[[], dt.datetime]
 
@@ -71,7 +74,7 @@ class StageRunner:
             with self.open_context(customer, budget) as ctx:
                 result = stage_function(ctx)
         except CustomerUnavailable as error:
-            self._pause(customer, error)
+            pause(self.state, customer.customer_id, error, self.clock())
             for later in (order.stage, *order.then):
                 self.state.mark_finished(
                     order.customer_id,
@@ -116,14 +119,12 @@ class StageRunner:
         )
         return RunOutcome(state, counts)
 
-    def _pause(self, customer: Customer, error: CustomerUnavailable) -> None:
-        previous = self.state.get_health(customer.customer_id)
-        self.state.put_health(paused(previous, customer.customer_id, error, self.clock()))
-
     def _mark_healthy(self, customer: Customer) -> None:
+        """Back from a pause: healthy again, and the records parked during it go back on the retry queue."""
         previous = self.state.get_health(customer.customer_id)
         if previous is not None and previous.status is not HealthStatus.OK:
             self.state.put_health(healthy(customer.customer_id, self.clock()))
+            requeue_parked(self.state, self.retries, customer.customer_id, self.clock())
 
 
 def _summary(errors: tuple[str, ...]) -> str | None:

@@ -22,7 +22,7 @@ def sync_vendors(ctx: StageContext) -> StageResult:
     ledger = RecordLedger(ctx, Stage.VENDORS)
     agent_now = ctx.agent.health().server_time
 
-    def handle(page: Page[SageVendor]) -> None:
+    def handle(page: Page[SageVendor], _: frozenset[str]) -> None:
         ledger.unreadable(KIND, page.invalid)
         push_vendors(ctx, ledger, page.items)
         ledger.flush()
@@ -42,10 +42,13 @@ def push_vendors(ctx: StageContext, ledger: RecordLedger, vendors: Sequence[Sage
         Upsert(
             source_key=vendor.key,
             payload=to_avid_vendor(vendor),
-            record=vendor.model_dump(mode="json"),
             source_updated_at=vendor.updated_at,
             read_detail=f"changed in Sage {vendor.updated_at:%Y-%m-%d %H:%M:%S}",
-            details={"active": vendor_is_payable(vendor)},
+            details={
+                "active": vendor_is_payable(vendor),
+                "status": vendor.vendor_status.value,
+                "hold": vendor.hold_payment,
+            },
             sensitive=True,  # TaxpayerIDSocialSecurityNo
         )
         for vendor in vendors
@@ -54,7 +57,10 @@ def push_vendors(ctx: StageContext, ledger: RecordLedger, vendors: Sequence[Sage
 
 
 def retry_vendor(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
-    if retry.sealed_record is None:
-        raise ValueError(f"vendor {retry.source_key}: retry message carries no record")
-    record = ledger.open_sealed(KIND, retry.source_key, retry.sealed_record)
-    push_vendors(ctx, ledger, [SageVendor.model_validate(record)])
+    """Read the vendor again by key: a retry sends it as it is in Sage now."""
+    division, _, vendor_no = retry.source_key.partition("-")
+    vendor = ctx.agent.vendor(division, vendor_no)
+    if vendor is None:
+        ledger.skipped(KIND, retry.source_key, "no longer in Sage 100; nothing to send")
+        return
+    push_vendors(ctx, ledger, [vendor])

@@ -7,6 +7,10 @@ Item layout (one customer's records never share a partition with another's):
     C#{customer}#MAP#{kind}              {source key}       key mapping / create claim
     C#{customer}#AUDIT#{kind}#{key}      {iso time}#{id}    audit trail (TTL)
     C#{customer}#FAIL                    {kind}#{key}       open failure; gsi1 = FAILURES / {customer}#{kind}#{key}
+    C#{customer}#OPEN                    {invoice key}      outstanding invoice: what AvidXchange may still pay
+
+A record's effect (its mapping) and the audit entries that explain it are written in one transaction, so an effect
+is never durable without its history.
 """
 
 from __future__ import annotations
@@ -24,15 +28,20 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from ml_connector.errors import RetryLater
 from ml_connector.stage import Stage
 from ml_connector.state.models import (
     AuditEntry,
+    Commit,
     Cursor,
     CustomerHealth,
     CustomerSnapshot,
     FailedRecord,
     KeyMapping,
+    Lease,
+    LeaseOutcome,
     MappingState,
+    OutstandingInvoice,
     RunCounts,
     RunState,
     StageRun,
@@ -41,6 +50,7 @@ from ml_connector.state.models import (
 FAILURES_INDEX = "gsi1"
 _FAILURES_PARTITION = "FAILURES"
 _BATCH_GET_LIMIT = 100
+_TRANSACTION_LIMIT = 100
 
 
 def _customer_pk(customer_id: str) -> str:
@@ -57,6 +67,14 @@ def _audit_pk(customer_id: str, kind: str, source_key: str) -> str:
 
 def _failure_pk(customer_id: str) -> str:
     return f"C#{customer_id}#FAIL"
+
+
+def _outstanding_pk(customer_id: str) -> str:
+    return f"C#{customer_id}#OPEN"
+
+
+class LeaseLost(RetryLater):
+    """The lease this worker wrote under is gone (another worker took it over): its result is not stored."""
 
 
 def _to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
@@ -197,7 +215,11 @@ class DynamoStateStore:
 
     # ------------------------------------------------------------------ key mappings and claims
     def get_mapping(self, customer_id: str, kind: str, source_key: str) -> KeyMapping | None:
-        item = self._table.get_item(Key={"pk": _mapping_pk(customer_id, kind), "sk": source_key}).get("Item")
+        return self._get_mapping(customer_id, kind, source_key, consistent=False)
+
+    def _get_mapping(self, customer_id: str, kind: str, source_key: str, *, consistent: bool) -> KeyMapping | None:
+        key = {"pk": _mapping_pk(customer_id, kind), "sk": source_key}
+        item = self._table.get_item(Key=key, ConsistentRead=consistent).get("Item")
         return KeyMapping.model_validate(item) if item else None
 
     def get_mappings(self, customer_id: str, kind: str, source_keys: Iterable[str]) -> dict[str, KeyMapping]:
@@ -209,56 +231,132 @@ class DynamoStateStore:
         for item in self._query(Key("pk").eq(_mapping_pk(customer_id, kind))):
             yield KeyMapping.model_validate(item)
 
-    def claim(self, customer_id: str, kind: str, source_key: str, now: dt.datetime) -> KeyMapping | None:
-        """Claim a record before creating it remotely. Returns None when the claim is new (go ahead and create);
-        otherwise the existing mapping: SYNCED (already created) or CLAIMED (an earlier attempt may have created it:
-        look it up remotely before creating)."""
-        claim = KeyMapping(
+    def acquire_lease(
+        self, customer_id: str, kind: str, source_key: str, *, owner: str, now: dt.datetime, expires_at: dt.datetime
+    ) -> Lease:
+        """Lease a record before creating it remotely: a conditional write that succeeds only where nobody leased it,
+        or where the last lease expired without a result (then the record may exist remotely: TAKEN_OVER)."""
+        lease = KeyMapping(
             customer_id=customer_id,
             kind=kind,
             source_key=source_key,
             state=MappingState.CLAIMED,
             claimed_at=now,
+            lease_owner=owner,
+            lease_expires_at=expires_at,
+        )
+        expired = Attr("state").eq(MappingState.CLAIMED.value) & (
+            Attr("lease_expires_at").not_exists() | Attr("lease_expires_at").lt(now.isoformat())
         )
         try:
-            self._table.put_item(
-                Item=_to_item(claim, pk=_mapping_pk(customer_id, kind), sk=source_key),
-                ConditionExpression=Attr("pk").not_exists(),
+            response = self._table.put_item(
+                Item=_to_item(lease, pk=_mapping_pk(customer_id, kind), sk=source_key),
+                ConditionExpression=Attr("pk").not_exists() | expired,
+                ReturnValues="ALL_OLD",
             )
         except ClientError as error:
-            if _is_conditional_failure(error):
-                existing = self.get_mapping(customer_id, kind, source_key)
-                if existing is None:  # released between our write and read; claim again
-                    return self.claim(customer_id, kind, source_key, now)
-                return existing
-            raise
-        return None
+            if not _is_conditional_failure(error):
+                raise
+            existing = self._get_mapping(customer_id, kind, source_key, consistent=True)
+            if existing is None:  # released between our write and read: lease again
+                return self.acquire_lease(customer_id, kind, source_key, owner=owner, now=now, expires_at=expires_at)
+            outcome = LeaseOutcome.SYNCED if existing.state is MappingState.SYNCED else LeaseOutcome.HELD
+            return Lease(outcome=outcome, owner=owner, mapping=existing)
+        taken_over = "Attributes" in response
+        return Lease(outcome=LeaseOutcome.TAKEN_OVER if taken_over else LeaseOutcome.ACQUIRED, owner=owner)
 
     def put_mapping(self, mapping: KeyMapping) -> None:
         self._table.put_item(
             Item=_to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
         )
 
-    def release_claim(self, customer_id: str, kind: str, source_key: str) -> None:
-        """Drop a claim whose create was definitely refused (nothing exists remotely)."""
+    def release_lease(self, customer_id: str, kind: str, source_key: str, owner: str) -> None:
+        """Drop a lease whose create was definitely refused (nothing exists remotely)."""
         try:
             self._table.delete_item(
                 Key={"pk": _mapping_pk(customer_id, kind), "sk": source_key},
-                ConditionExpression=Attr("state").eq(MappingState.CLAIMED.value),
+                ConditionExpression=Attr("state").eq(MappingState.CLAIMED.value) & Attr("lease_owner").eq(owner),
             )
         except ClientError as error:
             if not _is_conditional_failure(error):
                 raise
 
+    # ------------------------------------------------------------------ effects with their audit
+    def commit(self, commit: Commit) -> None:
+        """One record's effect in one transaction: its mapping (under its lease, if it holds one), the audit entries
+        that explain it, and the outstanding-invoice changes it brings."""
+        expires_at = self._audit_expiry()
+        table = self._table.name
+        items = [self._audit_item(entry, expires_at) for entry in commit.audit]
+        items += [_to_item(o, pk=_outstanding_pk(o.customer_id), sk=o.source_key) for o in commit.outstanding_puts]
+        actions: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": item}} for item in items]
+        actions += [
+            {"Delete": {"TableName": table, "Key": {"pk": _outstanding_pk(customer_id), "sk": key}}}
+            for customer_id, key in commit.outstanding_deletes
+        ]
+        mapping = commit.mapping
+        if mapping is not None:
+            item = _to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
+            put: dict[str, Any] = {"TableName": table, "Item": item}
+            if commit.lease_owner is not None:
+                put["ConditionExpression"] = "lease_owner = :owner"
+                put["ExpressionAttributeValues"] = {":owner": commit.lease_owner}
+            actions.append({"Put": put})
+        if not actions:
+            return
+        if len(actions) > _TRANSACTION_LIMIT:
+            raise ValueError(f"a commit of {len(actions)} writes is over DynamoDB's {_TRANSACTION_LIMIT}")
+        try:
+            # The resource's client: it converts plain Python values, as the Table calls do.
+            self._table.meta.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if mapping is not None and commit.lease_owner is not None and "ConditionalCheckFailed" in reasons:
+                raise LeaseLost(
+                    f"{mapping.kind} {mapping.source_key}: another worker took over the lease; its result decides"
+                ) from None
+            raise
+
+    def commit_batch(self, mappings: Sequence[KeyMapping], audit: Sequence[AuditEntry]) -> None:
+        """Many records' effects (a batch upsert): the audit first, then the mappings. A crash in between leaves
+        records audited but unmapped, which the next pass sends again (an upsert) and audits again."""
+        self.append_audit(audit)
+        with self._table.batch_writer() as batch:
+            for mapping in mappings:
+                batch.put_item(
+                    Item=_to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
+                )
+
+    # ------------------------------------------------------------------ outstanding invoices
+    def list_outstanding(self, customer_id: str) -> Iterator[OutstandingInvoice]:
+        for item in self._query(Key("pk").eq(_outstanding_pk(customer_id))):
+            yield OutstandingInvoice.model_validate(item)
+
+    def get_outstanding(self, customer_id: str, source_keys: Iterable[str]) -> dict[str, OutstandingInvoice]:
+        keys = [{"pk": _outstanding_pk(customer_id), "sk": k} for k in dict.fromkeys(source_keys)]
+        found = (OutstandingInvoice.model_validate(item) for item in self._batch_get(keys, consistent=True))
+        return {o.source_key: o for o in found}
+
+    def put_outstanding(self, outstanding: OutstandingInvoice) -> None:
+        self._table.put_item(
+            Item=_to_item(outstanding, pk=_outstanding_pk(outstanding.customer_id), sk=outstanding.source_key)
+        )
+
     # ------------------------------------------------------------------ audit trail
     def append_audit(self, entries: Sequence[AuditEntry]) -> None:
-        expires_at = int((dt.datetime.now(dt.UTC) + self._audit_retention).timestamp())
+        expires_at = self._audit_expiry()
         with self._table.batch_writer() as batch:
             for entry in entries:
-                # Entries of one instant keep the order they were made in; the random part keeps processes apart.
-                sk = f"{entry.at.isoformat()}#{next(self._audit_sequence):010d}#{uuid.uuid4().hex[:8]}"
-                pk = _audit_pk(entry.customer_id, entry.kind, entry.source_key)
-                batch.put_item(Item=_to_item(entry, pk=pk, sk=sk, expires_at=expires_at))
+                batch.put_item(Item=self._audit_item(entry, expires_at))
+
+    def _audit_expiry(self) -> int:
+        return int((dt.datetime.now(dt.UTC) + self._audit_retention).timestamp())
+
+    def _audit_item(self, entry: AuditEntry, expires_at: int) -> dict[str, Any]:
+        # Entries of one instant keep the order they were made in; the random part keeps processes apart.
+        sk = f"{entry.at.isoformat()}#{next(self._audit_sequence):010d}#{uuid.uuid4().hex[:8]}"
+        pk = _audit_pk(entry.customer_id, entry.kind, entry.source_key)
+        return _to_item(entry, pk=pk, sk=sk, expires_at=expires_at)
 
     def list_audit(self, customer_id: str, kind: str, source_key: str) -> list[AuditEntry]:
         items = self._query(Key("pk").eq(_audit_pk(customer_id, kind, source_key)))
@@ -272,7 +370,8 @@ class DynamoStateStore:
             UpdateExpression=(
                 "SET customer_id = :c, kind = :k, source_key = :key, stage = :s, #error = :e, retryable = :r,"
                 " last_failed_at = :now, first_failed_at = if_not_exists(first_failed_at, :now),"
-                " attempts = if_not_exists(attempts, :zero) + :one, gsi1pk = :g, gsi1sk = :gs"
+                " attempts = if_not_exists(attempts, :zero) + :one, gsi1pk = :g, gsi1sk = :gs, parked = :p,"
+                " flagged = :fl" + (", blocked_by = :b" if failure.blocked_by else " REMOVE blocked_by")
             ),
             ExpressionAttributeNames={"#error": "error"},
             ExpressionAttributeValues={
@@ -287,10 +386,26 @@ class DynamoStateStore:
                 ":one": 1,
                 ":g": _FAILURES_PARTITION,
                 ":gs": f"{failure.customer_id}#{failure.kind}#{failure.source_key}",
+                ":p": failure.parked,
+                ":fl": failure.flagged,
+                **({":b": failure.blocked_by} if failure.blocked_by else {}),
             },
             ReturnValues="ALL_NEW",
         )
         return FailedRecord.model_validate(response["Attributes"])
+
+    def set_parked(self, customer_id: str, kind: str, source_key: str, *, parked: bool) -> None:
+        """Mark an open failure parked (its customer is paused) or not; a resolved failure stays resolved."""
+        try:
+            self._table.update_item(
+                Key={"pk": _failure_pk(customer_id), "sk": f"{kind}#{source_key}"},
+                UpdateExpression="SET parked = :p",
+                ConditionExpression=Attr("pk").exists(),
+                ExpressionAttributeValues={":p": parked},
+            )
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
 
     def resolve_failure(self, customer_id: str, kind: str, source_key: str) -> bool:
         """Remove an open failure once its record succeeded. Returns whether there was one."""
@@ -307,10 +422,12 @@ class DynamoStateStore:
         return [FailedRecord.model_validate(i) for i in items]
 
     # ------------------------------------------------------------------ helpers
-    def _batch_get(self, keys: Sequence[dict[str, str]]) -> Iterator[dict[str, Any]]:
+    def _batch_get(self, keys: Sequence[dict[str, str]], *, consistent: bool = False) -> Iterator[dict[str, Any]]:
         client = self._table.meta.client
         for start in range(0, len(keys), _BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self._table.name: {"Keys": list(keys[start : start + _BATCH_GET_LIMIT])}}
+            request: dict[str, Any] = {
+                self._table.name: {"Keys": list(keys[start : start + _BATCH_GET_LIMIT]), "ConsistentRead": consistent}
+            }
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 yield from response["Responses"].get(self._table.name, [])

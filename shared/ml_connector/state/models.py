@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +35,8 @@ class RunCounts(BaseModel):
     skipped: int = 0
     waiting: int = 0
     failed: int = 0
+    drifted: int = 0
+    """Pushed invoices whose Sage open balance no longer matches what AvidXchange may pay (flagged)."""
 
     def add(self, other: RunCounts) -> RunCounts:
         return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})
@@ -90,6 +93,8 @@ class Cursor(BaseModel):
     pass_started_at: dt.datetime | None = None
     pass_since: dt.datetime | None = None
     page_cursor: str | None = None
+    page_done: list[str] = Field(default_factory=list)
+    """Records of the current page already finished (``record_stamp``), when a run stopped mid-page."""
     updated_at: dt.datetime | None = None
 
     @property
@@ -98,7 +103,7 @@ class Cursor(BaseModel):
 
 
 class MappingState(StrEnum):
-    CLAIMED = "claimed"  # a create is (or was) under way; the remote record may or may not exist
+    CLAIMED = "claimed"  # leased: a create is (or was) under way; the remote record may or may not exist
     SYNCED = "synced"
 
 
@@ -114,6 +119,39 @@ class KeyMapping(BaseModel):
     claimed_at: dt.datetime | None = None
     synced_at: dt.datetime | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    lease_owner: str | None = None
+    """While CLAIMED: the worker that holds the create lease, until ``lease_expires_at``."""
+    lease_expires_at: dt.datetime | None = None
+
+
+class LeaseOutcome(StrEnum):
+    ACQUIRED = "acquired"  # nobody tried before: create
+    TAKEN_OVER = "taken_over"  # an earlier lease expired without a result: look the record up before creating
+    SYNCED = "synced"  # another worker finished it: nothing to create
+    HELD = "held"  # another worker holds a live lease: retry later, never look up and create
+
+
+class Lease(BaseModel):
+    """The answer to a lease request; ``mapping`` is the stored one for SYNCED and HELD."""
+
+    outcome: LeaseOutcome
+    owner: str
+    mapping: KeyMapping | None = None
+
+
+class OutstandingInvoice(BaseModel):
+    """An invoice pushed to AvidXchange and not yet fully paid there: what AvidXchange may still pay.
+
+    The invoices stage compares it with Sage's open balance every cycle; the payments stage lowers it as it posts.
+    """
+
+    customer_id: str
+    source_key: str
+    remote_id: str
+    balance: Decimal
+    pushed_at: dt.datetime
+    flagged: str | None = None
+    """Set once a drift was reported (so it is reported once, not every cycle)."""
 
 
 class AuditEvent(StrEnum):
@@ -155,6 +193,30 @@ class FailedRecord(BaseModel):
     attempts: int
     first_failed_at: dt.datetime
     last_failed_at: dt.datetime
+    blocked_by: str | None = None
+    """Set for a waiting record: what it waits on (``vendor:01-ACME``, ``account:...``, ``value:3:470``). A waiting
+    record is not queued: the stage releases it in the first run after its blocker clears."""
+    parked: bool = False
+    """Its retry found the customer paused: re-queued when the customer is healthy again, not dead-lettered."""
+    flagged: bool = False
+    """A synced record that no longer matches Sage (drift, a payment voided after posting): for a person to act on.
+    Reading the record again does not clear it; an operator's replay of it does."""
+
+    @property
+    def waiting(self) -> bool:
+        return self.blocked_by is not None
+
+
+class Commit(BaseModel):
+    """One record's effect, written at once: its mapping (conditional on the lease ``lease_owner`` holds, if set),
+    the audit entries that explain it, and the outstanding-invoice changes it brings."""
+
+    mapping: KeyMapping | None = None
+    audit: list[AuditEntry] = Field(default_factory=list)
+    lease_owner: str | None = None
+    outstanding_puts: list[OutstandingInvoice] = Field(default_factory=list)
+    outstanding_deletes: list[tuple[str, str]] = Field(default_factory=list)
+    """(customer id, invoice key) of outstanding invoices now fully paid."""
 
 
 class CustomerSnapshot(BaseModel):
