@@ -3,6 +3,9 @@
 Protocol: one JSON line in on stdin ({"event", "request_id", "deadline_ms"}), one JSON line out on the original
 stdout ({"result"} or {"error": {"type", "message"}}). The function's own prints and logs go to stderr, which the
 runtime writes to the function's log file, as CloudWatch Logs would hold them.
+
+When the runtime names a crash-rule file (ML_LOCAL_CRASH_FILE), the worker hooks the connector's fault points and
+dies at the points a test armed (see ``ml_local.crash_rules``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ml_connector import fault_points
+from ml_local.crash_rules import CRASH_EXIT_CODE, CRASH_FILE_VARIABLE, should_crash
 
 
 @dataclass
@@ -47,11 +53,23 @@ def _load_handler(code_dir: Path, handler: str) -> Any:
     return getattr(module, function_name)
 
 
+def _install_crash_hook(crash_file: Path) -> None:
+    def reach(point: str) -> None:
+        if should_crash(crash_file, point):
+            print(f"crash injected at fault point {point}: exiting with {CRASH_EXIT_CODE}", file=sys.stderr, flush=True)
+            os._exit(CRASH_EXIT_CODE)
+
+    fault_points.install(reach)
+
+
 def main() -> None:
     code_dir, handler_name = Path(sys.argv[1]), sys.argv[2]
     protocol_out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    crash_file = os.environ.get(CRASH_FILE_VARIABLE)
+    if crash_file:
+        _install_crash_hook(Path(crash_file))
     handler = _load_handler(code_dir, handler_name)
     function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
     for line in sys.stdin:

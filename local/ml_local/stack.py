@@ -114,6 +114,7 @@ def deploy_stack(
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     attributes = _AttributeLookup(aws, template, physical_ids)
     effective = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()} | params
+    effective["AWS::StackName"] = stack_name
     resolver = IntrinsicResolver(effective, physical_ids, _conditions(template, effective), attributes)
     _repair_key_policies(aws, template, resolver, physical_ids)
     _apply_table_settings(aws, template, physical_ids)
@@ -135,12 +136,26 @@ def _upload_code(aws: LocalAws, sam_template: dict[str, Any]) -> None:
 
 
 def _conditions(template: dict[str, Any], params: dict[str, str]) -> dict[str, bool]:
-    result = {}
-    for name, expression in template.get("Conditions", {}).items():
-        # The template's only condition shape: Fn::Not [Fn::Equals [Ref Param, ""]].
-        (left, right) = expression["Fn::Not"][0]["Fn::Equals"]
-        result[name] = params.get(left["Ref"], "") != right
-    return result
+    conditions = template.get("Conditions", {})
+    return {name: _condition_holds(expression, params, conditions) for name, expression in conditions.items()}
+
+
+def _condition_holds(expression: Any, params: dict[str, str], conditions: dict[str, Any]) -> bool:
+    """Fn::Equals over parameters and literals, Fn::Not, Fn::And, Fn::Or and Condition: the template's shapes."""
+    ((function, argument),) = expression.items()
+    if function == "Condition":
+        return _condition_holds(conditions[argument], params, conditions)
+    if function == "Fn::Equals":
+        left, right = (params.get(side["Ref"], "") if isinstance(side, dict) else str(side) for side in argument)
+        return left == right
+    holds = [_condition_holds(part, params, conditions) for part in argument]
+    if function == "Fn::Not":
+        return not holds[0]
+    if function == "Fn::And":
+        return all(holds)
+    if function == "Fn::Or":
+        return any(holds)
+    raise ValueError(f"local stack cannot evaluate condition {function}")
 
 
 class _AttributeLookup:

@@ -119,7 +119,9 @@ def v1_router(state: AvidState, settings: SimSettings) -> APIRouter:
                 required_instant("lastModifiedFrom", last_modified_from),
                 required_instant("lastModifiedTo", last_modified_to),
             )
-            return page_of(found, page)
+            answer = page_of(found, page)
+            payments.after_payments_page_read(state, page.number)
+            return answer
 
     @router.get("/payments/{payment_id}")
     async def get_payment(payment_id: str) -> dict[str, Any]:

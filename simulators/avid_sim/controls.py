@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from avid_sim.faults import Endpoint, FaultKind, FaultPlan, FaultRule
 from avid_sim.invoices import move_invoice
 from avid_sim.models import InvoiceRecord, InvoiceStatus, PaymentMethod, PaymentRecord, PaymentStatus
-from avid_sim.payments import InvoicePayment, create_payment, set_payment_status
-from avid_sim.state import AvidState
+from avid_sim.payments import InvoicePayment, create_payment, get_payment, set_payment_status
+from avid_sim.state import AvidState, StatusChangeOnPageRead
 
 EndpointLike = Endpoint | tuple[str, str]
 
@@ -57,6 +57,15 @@ class AvidControls:
 
     def void_payment(self, payment_id: str) -> PaymentRecord:
         return set_payment_status(self.state, payment_id, PaymentStatus.VOID)
+
+    def change_payment_after_page(self, payment_id: str, status: PaymentStatus, *, after_page: int = 1) -> None:
+        """Move the payment to ``status`` (Cleared, Void...) right after the next answer of page ``after_page`` of
+        a payments listing, i.e. between that page's read and the next one's."""
+        if after_page < 1:
+            raise ValueError(f"after_page must be 1 or more, not {after_page}")
+        get_payment(self.state, payment_id)
+        with self.state.lock:
+            self.state.payment_page_triggers.append(StatusChangeOnPageRead(after_page, payment_id, status))
 
     # --- latency and faults ---------------------------------------------------------------------------------
 

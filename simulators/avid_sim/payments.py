@@ -160,3 +160,12 @@ def payments_modified_between(state: AvidState, start: dt.datetime, end: dt.date
     with state.lock:
         found = [payment for payment in state.payments.values() if start <= payment.last_modified_date <= end]
     return sorted(found, key=lambda payment: payment.last_modified_date)
+
+
+def after_payments_page_read(state: AvidState, page_number: int) -> None:
+    """Carry out the status changes armed for the moment page ``page_number`` of a listing has been answered."""
+    with state.lock:
+        due = [t for t in state.payment_page_triggers if t.after_page == page_number]
+        for trigger in due:
+            state.payment_page_triggers.remove(trigger)
+            set_payment_status(state, trigger.payment_id, trigger.status)

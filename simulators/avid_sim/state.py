@@ -11,7 +11,24 @@ import threading
 from dataclasses import dataclass, field
 
 from avid_sim.clock import SimClock
-from avid_sim.models import Company, EnterpriseCodeRecord, InvoiceRecord, PaymentRecord, VendorRecord
+from avid_sim.models import (
+    Company,
+    EnterpriseCodeRecord,
+    InvoiceRecord,
+    PaymentRecord,
+    PaymentStatus,
+    VendorRecord,
+)
+
+
+@dataclass(frozen=True)
+class StatusChangeOnPageRead:
+    """A payment that moves to ``status`` as soon as page ``after_page`` of a payments listing has been answered:
+    a bank clearing or voiding it while a client pages through the listing."""
+
+    after_page: int
+    payment_id: str
+    status: PaymentStatus
 
 
 @dataclass
@@ -42,6 +59,8 @@ class AvidState:
     """By Id, in creation order."""
     payments: dict[str, PaymentRecord] = field(default_factory=dict)
     """By PaymentId, in creation order."""
+    payment_page_triggers: list[StatusChangeOnPageRead] = field(default_factory=list)
+    """Pending changes armed by ``AvidControls.change_payment_after_page``; each fires once."""
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     sequences: Sequences = field(default_factory=Sequences, repr=False)
     rng: random.Random = field(init=False, repr=False)
@@ -56,6 +75,7 @@ class AvidState:
             self.enterprise_codes.clear()
             self.invoices.clear()
             self.payments.clear()
+            self.payment_page_triggers.clear()
 
     def new_id(self, prefix: str, sequence: str) -> str:
         return f"{prefix}-{self.sequences.next(sequence)}"

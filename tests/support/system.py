@@ -90,6 +90,7 @@ def configure_customer(
     secret = stack.aws.client("secretsmanager").create_secret(
         Name=f"{settings.secret_prefix}{customer_id}",
         KmsKeyId=settings.connector_key_arn,
+        Tags=[{"Key": "customer_id", "Value": customer_id}],
         SecretString=json.dumps(
             {"agent_key": AGENT_KEY, "avid_company_token": avid.company_token, "avid_user_token": avid.user_token}
         ),
