@@ -16,8 +16,9 @@ from ml_connector.work import WorkOrder
 # A queued or running stage that has not reported for this long is presumed dead (a stage invocation lasts at most
 # 15 minutes and every continuation reports), so it may be queued again.
 STALE_AFTER = dt.timedelta(hours=1)
-# A stage is overdue when its last success is older than this many of its intervals.
-OVERDUE_INTERVALS = 3
+# A stage is overdue when its last success (or, never synced, its last queueing) is older than this many of its
+# intervals.
+OVERDUE_INTERVALS = 2
 DISPATCH_CONCURRENCY = 16
 DISPATCH_CHUNK = 100
 
@@ -37,17 +38,28 @@ class WorkQueue(Protocol):
     def send(self, orders: Sequence[WorkOrder]) -> None: ...
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """Records waiting for a retry (visible, in flight or delayed) and records in the record DLQ."""
+
+    retrying: int
+    dead_lettered: int
+
+
 @dataclass
 class DispatchReport:
     cycle_id: str
     customers: int = 0
     queued: list[WorkOrder] = field(default_factory=list)
     invalid: list[InvalidCustomer] = field(default_factory=list)
-    paused: list[str] = field(default_factory=list)
+    paused: dict[str, str] = field(default_factory=dict)
+    """Paused customer id -> its health status (why it is paused)."""
+    agent_unreachable: list[str] = field(default_factory=list)
     in_flight: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
     deferred: int = 0
     """Customers not looked at because the invocation's time ran low; the next tick takes them."""
+    backlog: Backlog | None = None
 
     def summary(self) -> dict[str, object]:
         return {
@@ -55,7 +67,8 @@ class DispatchReport:
             "customers": self.customers,
             "queued": [f"{o.customer_id}:{o.stage}" + "".join(f">{s}" for s in o.then) for o in self.queued],
             "invalid": [i.describe() for i in self.invalid],
-            "paused": self.paused,
+            "paused": list(self.paused),
+            "agent_unreachable": self.agent_unreachable,
             "in_flight": self.in_flight,
             "overdue": self.overdue,
             "deferred": self.deferred,
@@ -74,10 +87,15 @@ def due_stages(customer: Customer, runs: dict[Stage, StageRun], now: dt.datetime
 
 
 def is_overdue(customer: Customer, runs: dict[Stage, StageRun], now: dt.datetime) -> bool:
+    """Some stage has not succeeded within OVERDUE_INTERVALS of its schedule. A stage that never succeeded counts
+    from when it was queued: overdue at once if its last run ended without success, or when it has been queued
+    or running for that long. A stage never queued at all is not yet expected."""
     for stage, run in runs.items():
-        if run.last_success_at is None:
-            continue
-        if now - run.last_success_at > OVERDUE_INTERVALS * customer.schedules.every(stage):
+        window = OVERDUE_INTERVALS * customer.schedules.every(stage)
+        if run.last_success_at is not None:
+            if now - run.last_success_at > window:
+                return True
+        elif not run.state.in_flight or (run.queued_at is not None and now - run.queued_at > window):
             return True
     return False
 
@@ -122,11 +140,15 @@ def _dispatch_chunk(
     due: list[tuple[Customer, list[Stage], bool]] = []
     for customer in customers:
         snapshot = snapshots[customer.customer_id]
-        if is_paused(snapshot.health, now):
-            report.paused.append(customer.customer_id)
-            continue
+        # Paused customers are overdue like any other: a pause is the reason, not an excuse.
         if is_overdue(customer, snapshot.runs, now):
             report.overdue.append(customer.customer_id)
+        if snapshot.health is not None and snapshot.health.status is HealthStatus.AGENT_OFFLINE:
+            report.agent_unreachable.append(customer.customer_id)
+        if is_paused(snapshot.health, now):
+            assert snapshot.health is not None  # is_paused needs one
+            report.paused[customer.customer_id] = snapshot.health.status.value
+            continue
         in_flight = any(run.state.in_flight for run in snapshot.runs.values())
         due.append((customer, due_stages(customer, snapshot.runs, now), in_flight))
 

@@ -1,60 +1,113 @@
 """Logger, metrics and tracer, created once for every function, and the metrics each use case reports.
 
 Service name and namespace come from the environment (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE).
-Aggregate metrics carry only the ``environment`` dimension (the dashboard's); per-customer figures go out as
-separate metric sets with ``customer`` and ``stage`` dimensions.
+Every custom metric is an aggregate, a fixed handful per deployment whatever the number of customers: dimensions
+``environment`` + ``service`` (Powertools adds ``service`` itself), and ``stage`` for the stage figures. What a
+single customer did goes to the structured logs (the dashboard's Logs Insights and Contributor Insights widgets).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from ml_connector.stage import Stage
 
 if TYPE_CHECKING:
     from ml_connector.dispatch import DispatchReport
-    from ml_connector.stage import Stage
     from ml_connector.stages.runner import RunOutcome
 
 logger = Logger()
 metrics = Metrics()
+metrics.set_default_dimensions(environment=os.environ.get("ENVIRONMENT_NAME", "local"))
 tracer = Tracer()
 
-__all__ = ["MetricUnit", "logger", "metrics", "record_dispatch", "record_run", "tracer"]
+# Calls to the agent and AvidConnect run on several threads of one invocation; Powertools' metric set is shared.
+_metrics_lock = threading.Lock()
+
+__all__ = [
+    "MetricUnit",
+    "logger",
+    "metrics",
+    "record_call_latency",
+    "record_dispatch",
+    "record_insecure_tls",
+    "record_run",
+    "tracer",
+]
 
 
-def record_dispatch(report: DispatchReport, environment: str) -> None:
+def record_dispatch(report: DispatchReport) -> None:
     for invalid in report.invalid:
         logger.error(
-            "customer item is invalid and was skipped", customer_id=invalid.customer_id, problems=invalid.problems
+            "customer item is invalid and was skipped",
+            customer_id=invalid.customer_id,
+            problems=invalid.problems,
+            failure_reason="invalid_customer",
         )
-    metrics.add_dimension("environment", environment)
-    metrics.add_metric("StagesQueued", MetricUnit.Count, len(report.queued))
-    metrics.add_metric("CustomersInvalid", MetricUnit.Count, len(report.invalid))
-    metrics.add_metric("CustomersOverdue", MetricUnit.Count, len(report.overdue))
-    metrics.add_metric("CustomersPaused", MetricUnit.Count, len(report.paused))
-    metrics.add_metric("CustomersDeferred", MetricUnit.Count, report.deferred)
+    for customer_id, status in report.paused.items():
+        logger.warning("customer paused", customer_id=customer_id, failure_reason=status)
+    for customer_id in report.overdue:
+        logger.warning("customer overdue", customer_id=customer_id)
+    figures = {
+        "DispatchCycles": 1,
+        "StagesQueued": len(report.queued),
+        "CustomersInvalid": len(report.invalid),
+        "CustomersOverdue": len(report.overdue),
+        "CustomersPaused": len(report.paused),
+        "AgentsUnreachable": len(report.agent_unreachable),
+        "CustomersDeferred": report.deferred,
+    }
+    if report.backlog is not None:
+        figures["RetryBacklog"] = report.backlog.retrying
+        figures["DeadLetterBacklog"] = report.backlog.dead_lettered
+    with _metrics_lock:
+        for name, value in figures.items():
+            metrics.add_metric(name, MetricUnit.Count, value)
     if report.deferred:
         logger.warning("dispatch cycle ran out of time; customers left for the next tick", deferred=report.deferred)
 
 
-def record_run(stage: Stage, customer_id: str, outcome: RunOutcome, duration_ms: float, environment: str) -> None:
+def record_run(stage: Stage, outcome: RunOutcome, duration_ms: float) -> None:
+    """The run's figures per stage (one metric set of its own), and its log line with the customer's counts."""
     counts = outcome.counts
-    figures = {
-        "RecordsSynced": counts.synced,
-        "RecordsSkipped": counts.skipped,
-        "RecordsFailed": counts.failed,
-        "RecordsWaiting": counts.waiting,
-    }
-    metrics.add_dimension("environment", environment)
-    for name, value in figures.items():
-        metrics.add_metric(name, MetricUnit.Count, value)
-    metrics.add_metric("RunDuration", MetricUnit.Milliseconds, duration_ms)
-    for name, value in figures.items():
-        with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace) as metric:
-            metric.add_dimension("customer", customer_id)
-            metric.add_dimension("stage", stage.value)
-    logger.info(
-        "stage run finished", state=outcome.state.value, counts=counts.model_dump(), duration_ms=round(duration_ms)
+    stage_metrics = EphemeralMetrics(default_dimensions={"environment": _environment(), "stage": stage.value})
+    stage_metrics.add_metric("RecordsSynced", MetricUnit.Count, counts.synced)
+    stage_metrics.add_metric("RecordsSkipped", MetricUnit.Count, counts.skipped)
+    stage_metrics.add_metric("RecordsFailed", MetricUnit.Count, counts.failed)
+    stage_metrics.add_metric("RecordsWaiting", MetricUnit.Count, counts.waiting)
+    stage_metrics.add_metric("RunDuration", MetricUnit.Milliseconds, duration_ms)
+    if stage is Stage.INVOICES:  # only the invoices stage compares what AvidXchange may pay with Sage
+        stage_metrics.add_metric("RecordsDrifted", MetricUnit.Count, counts.drifted)
+    stage_metrics.flush_metrics()
+    fields: dict[str, object] = {"state": outcome.state.value, "counts": counts.model_dump()}
+    if outcome.state.value not in ("succeeded", "continuing"):
+        fields["failure_reason"] = outcome.state.value
+    logger.info("stage run finished", extra={**fields, "duration_ms": round(duration_ms)})
+
+
+def record_call_latency(metric_name: str, duration_ms: float) -> None:
+    """One call to a customer's agent or AvidConnect (``AgentCallLatency`` / ``AvidCallLatency``), inside a function.
+    The operator CLI makes the same calls and publishes no metrics (its output is for a person)."""
+    if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+        return
+    with _metrics_lock:
+        metrics.add_metric(metric_name, MetricUnit.Milliseconds, duration_ms)
+
+
+def record_insecure_tls(customer_id: str, agent_url: str) -> None:
+    logger.warning(
+        "TLS verification is OFF for this customer's agent (allowed in dev only); switch it to tls mode pinned",
+        customer_id=customer_id,
+        agent_url=agent_url,
     )
+    with _metrics_lock:
+        metrics.add_metric("InsecureTlsRuns", MetricUnit.Count, 1)
+
+
+def _environment() -> str:
+    return str(metrics.default_dimensions.get("environment", "local"))

@@ -112,6 +112,15 @@ def _at_least_tls12(context: ssl.SSLContext) -> ssl.SSLContext:
     return context
 
 
+def system_trust(extra_ca_pem: str | None = None) -> ssl.SSLContext:
+    """The system's CAs, plus ``extra_ca_pem`` when given (``create_default_context(cadata=...)`` would load only
+    the extra ones), TLS 1.2 or later."""
+    context = ssl.create_default_context()
+    if extra_ca_pem:
+        context.load_verify_locations(cadata=extra_ca_pem)
+    return _at_least_tls12(context)
+
+
 def agent_transport(tls: AgentTls, *, limits: httpx.Limits, logger: Logger, agent_url: str) -> httpx.HTTPTransport:
     """A pooled HTTPS transport trusting the agent the way ``tls`` says. ``insecure`` warns on every call."""
     if tls.mode is TlsMode.PINNED:
@@ -126,5 +135,5 @@ def agent_transport(tls: AgentTls, *, limits: httpx.Limits, logger: Logger, agen
     elif tls.mode is TlsMode.CA_BUNDLE:
         context = ssl.create_default_context(cadata=tls.ca_bundle_pem)
     else:
-        context = ssl.create_default_context()
+        context = system_trust()
     return httpx.HTTPTransport(verify=_at_least_tls12(context), limits=limits, trust_env=False)
