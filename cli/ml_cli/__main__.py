@@ -6,15 +6,38 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ml_cli.arguments import json_option, target_options
-from ml_cli.commands import SharedOptions, audit, customer, dead_letters, failures, ping, run, secrets, status
+from ml_cli.commands import (
+    SharedOptions,
+    audit,
+    customer,
+    dead_letters,
+    failures,
+    ping,
+    reconcile,
+    report,
+    run,
+    secrets,
+    status,
+)
 from ml_cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 
 PROG = "mlc"
+DISTRIBUTION = "ml-connector"
+# What a shell reports for a process killed by SIGPIPE: the reader of our output (`| head`) stopped reading.
+EXIT_BROKEN_PIPE = 141
+
+
+def installed_version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -30,9 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operate ml-connector: customers, secrets, ping, runs, status, failures, audit trails and the "
         "record DLQ. Every command takes a target: --local [PATH] (the local stack) or --stack NAME (AWS).",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     shared = SharedOptions(target=target_options(), as_json=json_option())
-    for module in (customer, secrets, ping, run, status, failures, audit, dead_letters):
+    for module in (customer, secrets, ping, run, status, failures, audit, reconcile, report, dead_letters):
         module.register(commands, shared)
     return parser
 
@@ -51,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
     try:
         code: int = args.handler(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Nothing left to say to a reader that has gone; stdout goes to /dev/null so the final flush is silent too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except CliError as error:
         return _fail(error.exit_code, *error.lines)
     except EndpointConnectionError as error:

@@ -9,6 +9,13 @@ from pathlib import Path
 from ml_cli.deployment import DEFAULT_LOCAL_STACK_FILE, Deployment, aws_deployment, local_deployment
 from ml_cli.errors import BadInput
 from ml_connector.customers import CUSTOMER_ID_PATTERN
+from ml_connector.stage import Stage
+from ml_connector.stages.gl import ACCOUNT_KIND, VALUE_KIND
+from ml_connector.stages.invoices import KIND as INVOICE_KIND
+from ml_connector.stages.payments import KIND as PAYMENT_KIND
+from ml_connector.stages.vendors import KIND as VENDOR_KIND
+
+RECORD_KINDS = (VENDOR_KIND, ACCOUNT_KIND, VALUE_KIND, INVOICE_KIND, PAYMENT_KIND)
 
 
 def target_options() -> argparse.ArgumentParser:
@@ -53,4 +60,37 @@ def customer_id(value: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a customer id (3-40 lower-case letters, digits and dashes, not starting/ending in -)"
         )
+    return value
+
+
+def stage(value: str) -> Stage:
+    """argparse type for a stage name; a wrong one is answered with the valid ones."""
+    try:
+        return Stage(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a stage; the stages are {', '.join(s.value for s in Stage)}"
+        ) from None
+
+
+def positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
+def writable_file(value: str) -> Path:
+    """argparse type for a file to write: its directory must exist (checked before anything is read)."""
+    path = Path(value)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a directory; name a file")
+    return path
+
+
+def record_kind(value: str) -> str:
+    """argparse type for a record kind (what the audit trail and the DLQ are keyed by)."""
+    if value not in RECORD_KINDS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a record kind; the kinds are {', '.join(RECORD_KINDS)}")
     return value

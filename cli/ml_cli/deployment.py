@@ -25,7 +25,8 @@ from ml_connector.settings import FunctionSettings
 from ml_connector.stage import Stage
 from ml_connector.state.dynamodb import DynamoStateStore
 
-DEFAULT_LOCAL_STACK_FILE = Path(".local-stack/stack.json")
+# Where `ml-local up` writes by default: the repository's .local-stack, wherever mlc is run from.
+DEFAULT_LOCAL_STACK_FILE = Path(__file__).resolve().parents[2] / ".local-stack" / "stack.json"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 

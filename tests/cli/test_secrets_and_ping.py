@@ -13,6 +13,7 @@ from ml_cli.deployment import Deployment
 from ml_connector.customers import Customer
 from sage_agent.testing import RunningAgent, running_agent
 from tests.cli.conftest import Mlc
+from tests.reconcile.company import live_customer
 from tests.support.customers import customer_item
 
 AGENT_KEY = "cli-agent-key-0123456789"
@@ -30,20 +31,6 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAgent]:
 def avid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAvid]:
     with running_avid(tmp_path_factory.mktemp("avid"), company_token=COMPANY_TOKEN, user_token=USER_TOKEN) as sim:
         yield sim
-
-
-def live_customer(customer_id: str, agent: RunningAgent, avid: RunningAvid) -> Customer:
-    return Customer.model_validate(
-        customer_item(
-            customer_id,
-            agent={
-                "base_url": agent.url,
-                "company": agent.company,
-                "tls": {"mode": "pinned", "fingerprint_sha256": agent.certificate.fingerprint_sha256},
-            },
-            avid={"base_url": avid.url, "ca_bundle_pem": avid.certificate.cert_path.read_text(encoding="utf-8")},
-        )
-    )
 
 
 def secret_files(tmp_path: Path, agent_key: str) -> list[str]:

@@ -18,7 +18,7 @@ from ml_connector.state.models import (
     RunState,
 )
 from tests.cli.conftest import Mlc
-from tests.support.customers import customer_item
+from tests.support.customers import customer_item, make_customer
 
 
 def failure(customer_id: str, key: str, at: dt.datetime, error: str) -> FailedRecord:
@@ -115,6 +115,7 @@ def test_status_of_all_customers_includes_invalid_ones(mlc: Mlc, deployment: Dep
 def test_failures_lists_the_most_recent_first_and_honours_the_limit(
     mlc: Mlc, deployment: Deployment, customer_id: str
 ) -> None:
+    deployment.customers().put(make_customer(customer_id))
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     state = deployment.state()
     state.record_failure(failure(customer_id, "OLD", now - dt.timedelta(hours=1), "older problem"))
@@ -145,6 +146,7 @@ def test_failures_limit_must_be_positive(mlc: Mlc) -> None:
 def test_audit_prints_the_trail_in_time_order_with_sealed_payloads_hidden(
     mlc: Mlc, deployment: Deployment, customer_id: str
 ) -> None:
+    deployment.customers().put(make_customer(customer_id))
     start = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)
 
     def entry(minutes: int, event: AuditEvent, **fields: object) -> AuditEntry:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ml_cli.arguments import customer_id, deployment_from
+from ml_cli.arguments import RECORD_KINDS, customer_id, deployment_from, record_kind
 from ml_cli.commands import Commands, SharedOptions
+from ml_cli.commands.customer import known_customer
 from ml_cli.output import print_json, table, when
 from ml_connector.state.models import AuditEntry
 
@@ -22,7 +23,7 @@ def register(commands: Commands, shared: SharedOptions) -> None:
         f"time order. Payloads stored envelope-encrypted are shown as {SEALED}.",
     )
     audit.add_argument("customer_id", type=customer_id, metavar="ID")
-    audit.add_argument("kind", metavar="KIND")
+    audit.add_argument("kind", type=record_kind, metavar="KIND", help=", ".join(RECORD_KINDS))
     audit.add_argument("source_key", metavar="KEY")
     audit.set_defaults(handler=audit_command)
 
@@ -35,9 +36,9 @@ def entry_for_output(entry: AuditEntry) -> dict[str, Any]:
 
 
 def audit_command(args: argparse.Namespace) -> int:
-    entries = sorted(
-        deployment_from(args).state().list_audit(args.customer_id, args.kind, args.source_key), key=lambda e: e.at
-    )
+    deployment = deployment_from(args)
+    known_customer(deployment, args.customer_id)
+    entries = sorted(deployment.state().list_audit(args.customer_id, args.kind, args.source_key), key=lambda e: e.at)
     if args.json:
         print_json([entry_for_output(e) for e in entries])
         return 0

@@ -15,7 +15,7 @@ from ml_cli.commands import Commands, SharedOptions
 from ml_cli.deployment import Deployment
 from ml_cli.errors import BadInput, OperationFailed
 from ml_cli.output import print_json, table
-from ml_connector.adapters.secrets import secret_name_of
+from ml_connector.adapters.secrets import secret_binding_problem
 from ml_connector.customers import Customer, InvalidCustomer, describe_validation_error
 
 
@@ -99,19 +99,17 @@ def load_customer_file(path: Path) -> Customer:
         raise BadInput(*(f"{path}: {problem}" for problem in describe_validation_error(error))) from None
 
 
-def check_secret_prefix(customer: Customer, deployment: Deployment) -> None:
-    """The functions may read only secrets under the deployment's prefix; any other ARN would fail at every run."""
-    if not secret_name_of(customer.secret_arn).startswith(deployment.secret_prefix):
-        raise BadInput(
-            f"secret_arn: {customer.secret_arn} is outside this deployment's secret prefix "
-            f"{deployment.secret_prefix!r}; create the secret with `mlc secrets put {customer.customer_id}`"
-        )
+def check_secret_binding(customer: Customer, deployment: Deployment) -> None:
+    """A customer may use only its own secret, ``<SecretPrefix><customer_id>``; the functions refuse any other."""
+    problem = secret_binding_problem(customer, deployment.secret_prefix)
+    if problem is not None:
+        raise BadInput(f"secret_arn: {problem}")
 
 
 def put_customer(args: argparse.Namespace) -> int:
     customer = load_customer_file(args.file)
     deployment = deployment_from(args)
-    check_secret_prefix(customer, deployment)
+    check_secret_binding(customer, deployment)
     deployment.customers().put(customer)
     print(f"customer {customer.customer_id} written to {deployment.customers_table}")
     if not secret_exists(deployment, customer.secret_arn):
@@ -138,11 +136,19 @@ def validate_customer(args: argparse.Namespace) -> int:
     return 0
 
 
-def existing_customer(deployment: Deployment, customer_id: str) -> Customer:
-    """The customer's item, which must exist and be valid (commands that act on it need its configuration)."""
+def known_customer(deployment: Deployment, customer_id: str) -> Customer | InvalidCustomer:
+    """The customer's item, valid or not; exit 1 if there is none (a typo must not look like "nothing found")."""
     found = deployment.customers().get(customer_id)
     if found is None:
-        raise OperationFailed(f"no customer {customer_id} in {deployment.customers_table}")
+        raise OperationFailed(
+            f"no customer {customer_id} in {deployment.customers_table} (`mlc customer list` shows them)"
+        )
+    return found
+
+
+def existing_customer(deployment: Deployment, customer_id: str) -> Customer:
+    """The customer's item, which must exist and be valid (commands that act on it need its configuration)."""
+    found = known_customer(deployment, customer_id)
     if isinstance(found, InvalidCustomer):
         raise OperationFailed(
             f"customer {customer_id} is invalid: {'; '.join(found.problems)}; fix it with `mlc customer put`"

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ml_cli.arguments import customer_id, deployment_from
+from ml_cli.arguments import customer_id, deployment_from, positive_int
 from ml_cli.commands import Commands, SharedOptions
+from ml_cli.commands.customer import known_customer
 from ml_cli.output import print_json, table, when
-
-
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"--limit takes a whole number of at least 1, not {value!r}")
-    return int(value)
 
 
 def register(commands: Commands, shared: SharedOptions) -> None:
@@ -24,12 +19,15 @@ def register(commands: Commands, shared: SharedOptions) -> None:
         "error, how many attempts, when it first and last failed. `mlc audit` shows one record's trail.",
     )
     failures.add_argument("customer_id", type=customer_id, metavar="ID", nargs="?")
-    failures.add_argument("--limit", type=_positive, default=50, metavar="N", help="show at most N (default 50)")
+    failures.add_argument("--limit", type=positive_int, default=50, metavar="N", help="show at most N (default 50)")
     failures.set_defaults(handler=failures_command)
 
 
 def failures_command(args: argparse.Namespace) -> int:
-    found = deployment_from(args).state().list_failures(args.customer_id)
+    deployment = deployment_from(args)
+    if args.customer_id is not None:
+        known_customer(deployment, args.customer_id)
+    found = deployment.state().list_failures(args.customer_id)
     found.sort(key=lambda f: f.last_failed_at, reverse=True)
     shown = found[: args.limit]
     if args.json:

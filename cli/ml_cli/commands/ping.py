@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
-from aws_lambda_powertools.utilities import parameters
 
 from ml_cli.arguments import customer_id, deployment_from
 from ml_cli.commands import Commands, SharedOptions
 from ml_cli.commands.customer import existing_customer
-from ml_cli.deployment import Deployment
+from ml_cli.customer_access import connector_logs_quiet, secrets_loader
 from ml_cli.output import print_json, table
-from ml_connector.adapters.secrets import CustomerSecrets, load_customer_secrets
-from ml_connector.customers import Customer
-from ml_connector.observability import logger
 from ml_connector.ping import PingReport, ping_customer
 
 
@@ -31,27 +23,6 @@ def register(commands: Commands, shared: SharedOptions) -> None:
     )
     ping.add_argument("customer_id", type=customer_id, metavar="ID")
     ping.set_defaults(handler=ping_command)
-
-
-def secrets_loader(deployment: Deployment) -> Callable[[Customer], CustomerSecrets]:
-    """Reads the secret as the functions do (same prefix rule, same model), through the deployment's session."""
-    provider = parameters.SecretsProvider(boto3_client=deployment.client("secretsmanager"))
-
-    def load(customer: Customer) -> CustomerSecrets:
-        return load_customer_secrets(customer.secret_arn, required_prefix=deployment.secret_prefix, provider=provider)
-
-    return load
-
-
-@contextmanager
-def connector_logs_quiet() -> Iterator[None]:
-    """The clients log each retry as JSON for CloudWatch; on a terminal the report says what matters."""
-    previous = logger.log_level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
 
 
 def print_report(report: PingReport) -> None:

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import uuid
 
-from ml_cli.arguments import customer_id, deployment_from
+from ml_cli.arguments import customer_id, deployment_from, stage
 from ml_cli.commands import Commands, SharedOptions
 from ml_cli.commands.customer import existing_customer
 from ml_cli.errors import OperationFailed
@@ -26,9 +26,7 @@ def register(commands: Commands, shared: SharedOptions) -> None:
         "With --local the command only queues: the running `ml-local up` delivers it on its next tick.",
     )
     run.add_argument("customer_id", type=customer_id, metavar="ID")
-    run.add_argument(
-        "stage", type=Stage, choices=list(Stage), metavar="STAGE", help="vendors, gl, invoices or payments"
-    )
+    run.add_argument("stage", type=stage, metavar="STAGE", help=", ".join(s.value for s in Stage))
     run.set_defaults(handler=run_command)
 
 

@@ -15,7 +15,7 @@ from ml_cli.commands import Commands, SharedOptions
 from ml_cli.deployment import Deployment
 from ml_cli.errors import BadInput
 from ml_cli.output import print_json
-from ml_connector.adapters.secrets import CustomerSecrets
+from ml_connector.adapters.secrets import CUSTOMER_TAG, CustomerSecrets, secret_name_for
 from ml_connector.customers import Customer, describe_validation_error
 
 # (secret field, file option, environment variable): values come from files or the environment, never from argv,
@@ -73,9 +73,11 @@ def read_secret_values(args: argparse.Namespace) -> CustomerSecrets:
 
 
 def store_customer_secret(deployment: Deployment, customer_id: str, secrets: CustomerSecrets) -> str:
-    """Create or update ``<prefix><customer_id>`` encrypted with the connector key; returns the secret's ARN."""
+    """Create or update ``<prefix><customer_id>``, encrypted with the connector key and tagged with the customer id
+    (the functions use a secret only for the customer it is named and tagged for); returns the secret's ARN."""
     client = deployment.client("secretsmanager")
-    name = f"{deployment.secret_prefix}{customer_id}"
+    name = secret_name_for(customer_id, deployment.secret_prefix)
+    tags = [{"Key": CUSTOMER_TAG, "Value": customer_id}]
     body = json.dumps({field: getattr(secrets, field).get_secret_value() for field, _, _ in SECRET_SOURCES})
     try:
         created = client.create_secret(
@@ -83,12 +85,14 @@ def store_customer_secret(deployment: Deployment, customer_id: str, secrets: Cus
             KmsKeyId=deployment.connector_key_arn,
             SecretString=body,
             Description=f"ml-connector credentials of customer {customer_id}",
+            Tags=tags,
         )
         return str(created["ARN"])
     except ClientError as error:
         if error.response["Error"].get("Code") != "ResourceExistsException":
             raise
     updated = client.update_secret(SecretId=name, KmsKeyId=deployment.connector_key_arn, SecretString=body)
+    client.tag_resource(SecretId=name, Tags=tags)
     return str(updated["ARN"])
 
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from ml_cli.arguments import customer_id, deployment_from
 from ml_cli.commands import Commands, SharedOptions
+from ml_cli.commands.customer import known_customer
 from ml_cli.deployment import Deployment
-from ml_cli.errors import OperationFailed
 from ml_cli.output import duration, print_json, table, when
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.dispatch import is_paused
@@ -101,10 +101,7 @@ def collect_status(deployment: Deployment, only: str | None, now: dt.datetime) -
         customers = sorted([*valid, *invalid], key=lambda c: c.customer_id)
         failures = Counter(f.customer_id for f in deployment.state().list_failures())
     else:
-        found = directory.get(only)
-        if found is None:
-            raise OperationFailed(f"no customer {only} in {deployment.customers_table}")
-        customers = [found]
+        customers = [known_customer(deployment, only)]
         failures = Counter({only: len(deployment.state().list_failures(only))})
     return [customer_status(deployment, c, failures[c.customer_id], now) for c in customers]
 

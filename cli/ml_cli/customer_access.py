@@ -1,0 +1,57 @@
+"""Reaching a customer's two systems from the operator's machine, with its real credentials from Secrets Manager."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from aws_lambda_powertools.utilities import parameters
+
+from ml_cli.commands.customer import secret_exists
+from ml_cli.deployment import Deployment
+from ml_cli.errors import OperationFailed
+from ml_connector.adapters.agent_client import AgentClient
+from ml_connector.adapters.avid_client import AvidClient
+from ml_connector.adapters.customer_systems import open_customer_systems
+from ml_connector.adapters.secrets import CustomerSecrets, CustomerSecretsUnavailable, load_customer_secrets
+from ml_connector.customers import Customer
+from ml_connector.errors import ConnectorError
+from ml_connector.observability import logger
+
+
+def secrets_loader(deployment: Deployment) -> Callable[[Customer], CustomerSecrets]:
+    """Reads the secret as the functions do (same prefix rule, same model), through the deployment's session."""
+    provider = parameters.SecretsProvider(boto3_client=deployment.client("secretsmanager"))
+
+    def load(customer: Customer) -> CustomerSecrets:
+        if not secret_exists(deployment, customer.secret_arn):
+            raise CustomerSecretsUnavailable(
+                f"secret {customer.secret_arn} does not exist; create it with `mlc secrets put {customer.customer_id}`"
+            )
+        return load_customer_secrets(customer, secret_prefix=deployment.secret_prefix, provider=provider)
+
+    return load
+
+
+@contextmanager
+def connector_logs_quiet() -> Iterator[None]:
+    """The clients log each retry as JSON for CloudWatch; on a terminal the report says what matters."""
+    previous = logger.log_level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+@contextmanager
+def customer_systems(deployment: Deployment, customer: Customer) -> Iterator[tuple[AgentClient, AvidClient]]:
+    """The customer's agent and AvidConnect clients; a connector error inside the block fails the command (exit 1)."""
+    with connector_logs_quiet():
+        try:
+            secrets = secrets_loader(deployment)(customer)
+            with open_customer_systems(customer, secrets) as systems:
+                yield systems
+        except ConnectorError as error:
+            raise OperationFailed(f"customer {customer.customer_id}: {error}") from None
