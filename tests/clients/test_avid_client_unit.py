@@ -185,7 +185,7 @@ def test_a_payment_changing_while_the_list_is_read_never_hides_another(
     assert [w.modified_from for w in windows] == sorted(w.modified_from for w in windows), "windows go in time order"
 
 
-def test_a_payment_with_an_unknown_status_is_listed_as_invalid_not_fatal(serve: Callable[[Handler], AvidClient]) -> None:
+def test_a_payment_with_an_unknown_status_is_listed_as_invalid_not_fatal(serve: Callable[..., AvidClient]) -> None:
     odd = {**PAYMENT, "PaymentId": "P-ODD", "Status": {"Id": 9, "Description": "Wired"}}
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -224,17 +224,20 @@ def test_a_crash_between_create_and_mapping_write_leaves_exactly_one_invoice(com
     assert lease is not None and lease.state is MappingState.CLAIMED and lease.lease_owner
     assert len(avid_invoices(company, "5001")) == 1, "the invoice was created before the crash"
 
-    # While the lease is live, no other worker looks the invoice up or creates it: it waits for the lease.
-    company.run(Stage.INVOICES, cycle_id="crash-live-lease")
+    # The order comes back after its visibility timeout; while the lease is live the invoice waits for it, and no
+    # worker looks it up or creates it.
+    company.drain()
     assert len(avid_invoices(company, "5001")) == 1
-    assert company.state.get_mapping(company.customer_id, "invoice", key).state is MappingState.CLAIMED  # type: ignore[union-attr]
+    (waits,) = [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
+    assert waits.blocked_by == f"lease:{key}"
 
     expire_leases(company, "invoice")  # the crashed invocation's deadline has passed
-    company.drain()
+    company.run(Stage.INVOICES, cycle_id="crash-after-expiry")
     assert len(avid_invoices(company, "5001")) == 1
     mapping = company.state.get_mapping(company.customer_id, "invoice", key)
     assert mapping is not None and mapping.state is MappingState.SYNCED
     assert any("adopted" in e.detail for e in company.audit("invoice", key))
+    assert not [f for f in company.state.list_failures(company.customer_id) if f.source_key == key]
 
 
 def expire_leases(system: ConnectedCustomer, kind: str) -> None:

@@ -27,7 +27,7 @@ from ml_connector.stages.payments import post_payments
 from ml_connector.stages.retry import park, requeue_parked, retry_record
 from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import MappingState
-from tests.fakes import FakeImage, Systems
+from tests.fakes import Systems
 from tests.support.customers import make_customer
 
 CUSTOMER = "acme-build"
@@ -131,8 +131,11 @@ def test_two_workers_pushing_one_invoice_at_once_create_it_once(systems: Systems
     first.join(timeout=30)
 
     assert len(systems.avid.named("10045")) == 1
-    assert second.counts.failed == 1 and "being pushed by another worker" in second.errors[0]
-    assert [r.source_key for r in systems.retries.sent] == ["01-ACME/10045"], "the loser retries later"
+    assert second.counts.waiting == 1 and systems.retries.sent == [], "the loser waits, burning no deliveries"
+    (waits,) = systems.state.list_failures(CUSTOMER)
+    assert waits.blocked_by == "lease:01-ACME/10045" and "being pushed by another worker" in waits.error
+    push_invoices(systems.context())  # the next run finds the lease resolved: nothing to create, the wait ends
+    assert systems.state.list_failures(CUSTOMER) == [] and len(systems.avid.named("10045")) == 1
     mapping = systems.state.get_mapping(CUSTOMER, "invoice", "01-ACME/10045")
     assert mapping is not None and mapping.state is MappingState.SYNCED
 
@@ -146,14 +149,17 @@ def test_a_crash_after_the_create_is_adopted_once_its_lease_expires(systems: Sys
     systems.state.cursors.clear()
 
     live = push_invoices(systems.context())  # the crashed worker's lease is still live: wait, never look up
-    assert live.counts.failed == 1 and len(systems.avid.named("10045")) == 1
+    assert live.counts.waiting == 1 and len(systems.avid.named("10045")) == 1
+    push_invoices(systems.context())
+    assert len(systems.avid.named("10045")) == 1 and systems.state.list_failures(CUSTOMER)[0].waiting
     systems.state.expire_leases()
-    retry_record(systems.context(), systems.retries.sent[0], receive_count=2)
+    push_invoices(systems.context())  # the crashed invocation is certainly over: look it up, adopt it
 
     assert len(systems.avid.named("10045")) == 1
     assert "found in AvidXchange after an interrupted create; adopted" in [
         e.detail for e in systems.state.list_audit(CUSTOMER, "invoice", "01-ACME/10045")
     ]
+    assert systems.state.list_failures(CUSTOMER) == []
 
 
 # 3. an effect is never durable without its audit -----------------------------------------------------------------
@@ -198,6 +204,7 @@ def test_payments_stop_at_the_time_budget_and_the_continuation_posts_the_rest_on
         )
     ]
     systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")
+
     def two_payments_then_out_of_time() -> int:
         return 600_000 if len(systems.agent.checks) < 2 else 0
 
@@ -391,6 +398,7 @@ def test_retryable_failures_are_queued_by_key_only(systems: Systems) -> None:
 
 def test_an_invoices_run_out_of_time_mid_page_continues_with_exactly_the_records_left(systems: Systems) -> None:
     systems.agent.invoices = {f"01-ACME/{n}": invoice(str(n)) for n in range(8001, 8006)}
+
     def two_records_then_out_of_time() -> int:
         return 600_000 if len(systems.avid.invoices) < 2 else 0
 

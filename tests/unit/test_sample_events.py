@@ -40,7 +40,14 @@ def test_the_retry_event_carries_record_retries() -> None:
     assert [(r.kind, r.source_key) for r in retries] == [("invoice", "01-ACME/10045"), ("payment", "P-7781234")]
     for record in event.records:
         # A retry travels by key alone: the record is read again from its source, so no record data rides along.
-        assert set(json.loads(record.body)) == {"customer_id", "stage", "kind", "source_key", "reason", "first_failed_at"}
+        assert set(json.loads(record.body)) == {
+            "customer_id",
+            "stage",
+            "kind",
+            "source_key",
+            "reason",
+            "first_failed_at",
+        }
 
 
 def test_a_retry_written_before_records_travelled_by_key_still_reads() -> None:

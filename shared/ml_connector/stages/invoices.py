@@ -46,6 +46,7 @@ BEFORE_APPROVAL = frozenset({InvoiceStatus.RECEIVED, InvoiceStatus.IN_APPROVAL})
 # The open-balance check reads Sage's whole open list in pages this large.
 BALANCE_PAGE_LIMIT = 1000
 VENDOR_BLOCKER = "vendor:"
+LEASE_BLOCKER = "lease:"
 
 
 class InvoiceWaits(Exception):
@@ -152,12 +153,7 @@ def release_waiting(ctx: StageContext, ledger: RecordLedger, book: CodingBook) -
     vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, vendor_codes)
     for failure in waiting:
         blocker = failure.blocked_by or ""
-        if blocker.startswith(VENDOR_BLOCKER):
-            if vendor_blocker(
-                ctx, blocker.removeprefix(VENDOR_BLOCKER), vendors.get(blocker.removeprefix(VENDOR_BLOCKER))
-            ):
-                continue
-        elif not blocker_cleared(blocker, book):
+        if not _blocker_cleared(ctx, blocker, book, vendors):
             continue
         if ctx.budget.exhausted():
             return False
@@ -170,6 +166,17 @@ def release_waiting(ctx: StageContext, ledger: RecordLedger, book: CodingBook) -
         push_invoice(ctx, ledger, invoice, book, vendor, existing)
     ledger.flush()
     return True
+
+
+def _blocker_cleared(ctx: StageContext, blocker: str, book: CodingBook, vendors: Mapping[str, KeyMapping]) -> bool:
+    if blocker.startswith(VENDOR_BLOCKER):
+        code = blocker.removeprefix(VENDOR_BLOCKER)
+        return vendor_blocker(ctx, code, vendors.get(code)) is None
+    if blocker.startswith(LEASE_BLOCKER):
+        held = ctx.state.get_mapping(ctx.customer_id, KIND, blocker.removeprefix(LEASE_BLOCKER))
+        expires = held.lease_expires_at if held is not None else None
+        return held is None or held.state is MappingState.SYNCED or expires is None or expires < ctx.clock()
+    return blocker_cleared(blocker, book)
 
 
 def vendor_blocker(ctx: StageContext, code: str, vendor: KeyMapping | None) -> str | None:
@@ -255,7 +262,13 @@ def _create_once(
     if lease.outcome is LeaseOutcome.SYNCED and lease.mapping is not None:  # another worker finished it meanwhile
         return lease.mapping
     if lease.outcome is LeaseOutcome.HELD:
-        raise RetryLater(f"invoice {key} is being pushed by another worker right now; retry later")
+        # Blocked, not failed: retrying on a schedule would burn deliveries while the lease runs out.
+        until = lease.mapping.lease_expires_at if lease.mapping is not None else None
+        raise InvoiceWaits(
+            f"invoice {key} is being pushed by another worker (its lease runs until {until}); it follows when that"
+            " worker finishes or its lease expires",
+            blocker=LEASE_BLOCKER + key,
+        )
     created: AvidInvoice | None = None
     if lease.outcome is LeaseOutcome.TAKEN_OVER:  # an earlier attempt ended without a result: it may have created it
         found = ctx.avid.find_invoices(vendor_external_code=new_invoice.vendor_external_code, number=new_invoice.number)
