@@ -233,17 +233,7 @@ def stranded_failures(
 
 def send_retries(sqs: Any, queue_url: str, failures: Sequence[FailedRecord], now: dt.datetime) -> list[RecordRetry]:
     """Queue a retry by key for each failure; returns those sent."""
-    retries = [
-        RecordRetry(
-            customer_id=f.customer_id,
-            stage=f.stage,
-            kind=f.kind,
-            source_key=f.source_key,
-            reason=f"replayed by an operator after: {f.error}",
-            first_failed_at=now,
-        )
-        for f in failures
-    ]
+    retries = [RecordRetry.of(f, reason=f"replayed by an operator after: {f.error}", now=now) for f in failures]
     sent: list[RecordRetry] = []
     for start in range(0, len(retries), _SQS_BATCH):
         chunk = retries[start : start + _SQS_BATCH]

@@ -9,6 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from ml_connector.stage import Stage
+from ml_connector.state.models import FailedRecord
 
 
 class RecordRetry(BaseModel):
@@ -25,6 +26,18 @@ class RecordRetry(BaseModel):
     source_key: str
     reason: str
     first_failed_at: dt.datetime
+
+    @classmethod
+    def of(cls, failure: FailedRecord, *, reason: str, now: dt.datetime) -> RecordRetry:
+        """A retry of an open failure, sent ``now``."""
+        return cls(
+            customer_id=failure.customer_id,
+            stage=failure.stage,
+            kind=failure.kind,
+            source_key=failure.source_key,
+            reason=reason,
+            first_failed_at=now,
+        )
 
 
 class RetryQueue(Protocol):

@@ -10,8 +10,10 @@ The row reports *after* (lost, doubled, wrong) and how many records missing *bef
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import io
 import json
 import random
 from collections.abc import Callable, Iterator
@@ -23,14 +25,15 @@ from typing import Any
 from avid_sim.errors import AvidApiError
 from avid_sim.models import InvoiceStatus, PaymentStatus
 from avid_sim.testing import running_avid
-from ml_cli.dead_letters import ReplaySelection
+from ml_cli.__main__ import main as mlc
+from ml_cli.dead_letters import ReplaySelection, send_retries, stranded_failures
 from ml_cli.dead_letters import replay_dead_letters as replay_from_dlq
 from ml_connector.stage import Stage
 from ml_local.driver import LocalDriver
-from ml_local.session import LocalStack
+from ml_local.session import STATE_FILE_NAME, LocalStack
 from sage_agent.simulated.generator import CompanyShape
 from sage_agent.testing import running_agent
-from tests.chaos.truth import find_secrets, inspect_systems
+from tests.chaos.truth import find_secrets, inspect_systems, rows
 from tests.support.crashes import arm_crash, disarm, fired_crashes
 from tests.support.system import AGENT_KEY, ConnectedCustomer, configure_customer
 
@@ -273,16 +276,22 @@ def calm(chaos: Chaos) -> None:
 
 
 def replay_customer(chaos: Chaos) -> int:
-    """``mlc replay --customer``: the customer's record dead letters back to the retry queue."""
+    """``mlc replay --customer``: the customer's record dead letters back to the retry queue, and every other open
+    failure no queue holds (refused, flagged) queued again by key."""
     outputs = chaos.system.stack.stack.outputs
+    sqs = chaos.system.stack.aws.client("sqs")
+    selection = ReplaySelection(customer_id=chaos.system.customer_id)
     outcome = replay_from_dlq(
-        chaos.system.stack.aws.client("sqs"),
+        sqs,
         dlq_url=outputs["RecordDeadLetterQueueUrl"],
         target_url=outputs["RetryQueueUrl"],
-        selection=ReplaySelection(customer_id=chaos.system.customer_id),
+        selection=selection,
         wait_seconds=0,
     )
-    return int(outcome.moved)
+    now = dt.datetime.now(dt.UTC)
+    failures = chaos.system.state.list_failures(chaos.system.customer_id)
+    stranded = stranded_failures(failures, selection, moved=outcome.replayed, now=now)
+    return int(outcome.moved) + len(send_retries(sqs, outputs["RetryQueueUrl"], stranded, now))
 
 
 def run_scenario(
@@ -332,10 +341,37 @@ def run_scenario(
 
 
 def leaked_secrets(chaos: Chaos) -> list[str]:
-    """The customer's secrets in any function log line, state item (audit trail included) or queue message."""
+    """The customer's secrets and sensitive data in clear in any function log line, state item (audit trail
+    included), queue message (retry queue and DLQ) or operator CLI output: the agent key, both tokens, vendors' tax
+    ids, ACH trace numbers, and a virtual card's expiry (its last four travel only to Sage's Reference field)."""
     system = chaos.system
     secrets = [AGENT_KEY, system.avid.company_token, system.avid.user_token, "rotated-and-wrong-0000"]
-    return find_secrets(_everything_written(system.stack), secrets)
+    secrets += [
+        row["TaxpayerIDSocialSecurityNo"] for row in rows(system.agent.backend.db_path, "SELECT * FROM vendors")
+    ]
+    for payment in system.avid.state.payments.values():
+        if payment.ach_trace_number:
+            secrets.append(payment.ach_trace_number)
+        if payment.virtual_card is not None:
+            card = payment.virtual_card
+            secrets += [f"{card.expiration_month:02d}/{card.expiration_year}", "ExpirationYear", "expiration_year"]
+    texts = [*_everything_written(system.stack), *_cli_outputs(chaos)]
+    return find_secrets(texts, [s for s in secrets if len(s.strip()) >= 4])
+
+
+def _cli_outputs(chaos: Chaos) -> Iterator[tuple[str, str]]:
+    """What an operator sees of the customer: status, failures, every failed record's audit, the DLQ."""
+    customer_id = chaos.system.customer_id
+    stack_file = str(chaos.system.stack.work_dir / STATE_FILE_NAME)
+    commands = [["status", customer_id, "--json"], ["failures", customer_id, "--json"], ["dlq", "--json"]]
+    commands += [
+        ["audit", customer_id, f.kind, f.source_key, "--json"] for f in chaos.system.state.list_failures(customer_id)
+    ]
+    for command in commands:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            mlc([*command, "--local", stack_file])
+        yield f"mlc {' '.join(command[:2])}", out.getvalue()
 
 
 def _everything_written(stack: LocalStack) -> Iterator[tuple[str, str]]:

@@ -9,6 +9,7 @@ more than once; *wrong* when its target holds it with fields that differ from th
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
-def _rows(db_path: Path, query: str) -> list[sqlite3.Row]:
+def rows(db_path: Path, query: str) -> list[sqlite3.Row]:
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
         db.row_factory = sqlite3.Row
         return list(db.execute(query))
@@ -90,7 +91,7 @@ def inspect_systems(system: ConnectedCustomer) -> Findings:
 
 def _vendors(system: ConnectedCustomer, db: Path, ledger: _Ledger) -> None:
     held = system.avid.state.vendors
-    for row in _rows(db, "SELECT * FROM vendors"):
+    for row in rows(db, "SELECT * FROM vendors"):
         key = f"{row['APDivisionNo']}-{row['VendorNo']}"
         vendor = held.get(key)
         problems = []
@@ -106,15 +107,15 @@ def _vendors(system: ConnectedCustomer, db: Path, ledger: _Ledger) -> None:
 
 def _codes(system: ConnectedCustomer, db: Path, ledger: _Ledger) -> None:
     codes = system.avid.state.enterprise_codes
-    for row in _rows(db, "SELECT * FROM gl_accounts"):
+    for row in rows(db, "SELECT * FROM gl_accounts"):
         code = codes.get((ACCOUNTING_CODES_GROUP, row["Account"].strip()))
         problems = []
         if code is not None and code.is_active != (row["Status"] == "A"):
             problems.append(f"is_active={code.is_active}, Sage Status={row['Status']}")
         ledger.expect("gl-account", row["AccountKey"], [code] if code else [], problems)
     segment = system.customer.cost_center_segment
-    names = {r["SegmentNo"]: r["SegmentName"].strip() for r in _rows(db, "SELECT * FROM gl_segments")}
-    for row in _rows(db, f"SELECT * FROM gl_subaccounts WHERE SegmentNo = {int(segment)}"):
+    names = {r["SegmentNo"]: r["SegmentName"].strip() for r in rows(db, "SELECT * FROM gl_segments")}
+    for row in rows(db, f"SELECT * FROM gl_subaccounts WHERE SegmentNo = {int(segment)}"):
         code = codes.get((names[segment], row["SubAccountCode"].strip()))
         problems = []
         if code is not None and code.is_active != (row["Status"] == "A"):
@@ -128,7 +129,7 @@ def _invoices(system: ConnectedCustomer, db: Path, ledger: _Ledger) -> None:
         if invoice.status is not InvoiceStatus.VOID:
             by_key.setdefault((invoice.vendor_external_code, invoice.number), []).append(invoice)
     start = system.customer.invoice_start_date.strftime("%Y%m%d")
-    for row in _rows(db, "SELECT * FROM invoices"):
+    for row in rows(db, "SELECT * FROM invoices"):
         vendor_code = f"{row['APDivisionNo']}-{row['VendorNo']}"
         found = by_key.get((vendor_code, row["InvoiceNo"]), [])
         is_open = row["Balance"] > 0 and row["InvoiceDate"].replace("-", "") >= start
@@ -150,8 +151,8 @@ def _invoices(system: ConnectedCustomer, db: Path, ledger: _Ledger) -> None:
 
 def _payments(system: ConnectedCustomer, db: Path, ledger: _Ledger) -> None:
     checks: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in _rows(db, "SELECT * FROM manual_checks"):
-        lines = _rows(
+    for row in rows(db, "SELECT * FROM manual_checks"):
+        lines = rows(
             db,
             "SELECT InvoiceNo, AmountPaid, DiscountAmt FROM manual_check_lines"
             f" WHERE BankCode = '{row['BankCode']}' AND CheckNo = '{row['CheckNo']}'",
@@ -181,6 +182,11 @@ def _paid_lines(payment: PaymentRecord) -> str:
 
 
 def find_secrets(texts: Iterable[tuple[str, str]], secrets: Iterable[str]) -> list[str]:
-    """Where (by label) any of the secrets appears in the texts."""
-    wanted = [s for s in secrets if s]
-    return [label for label, text in texts for secret in wanted if secret in text]
+    """Where (by label) any of the secrets appears in the texts; a number only as a whole number, not as the digits
+    of a longer one (a timestamp holds many nine-digit runs)."""
+    patterns = [
+        re.compile(rf"(?<!\d){re.escape(s)}(?!\d)" if s.isdigit() else re.escape(s))
+        for s in dict.fromkeys(secrets)
+        if s
+    ]
+    return [f"{label}: {p.pattern}" for label, text in texts for p in patterns if p.search(text)]

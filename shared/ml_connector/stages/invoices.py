@@ -157,13 +157,7 @@ def release_waiting(ctx: StageContext, ledger: RecordLedger, book: CodingBook) -
             continue
         if ctx.budget.exhausted():
             return False
-        invoice = read_invoice(ctx, failure.source_key)
-        if invoice is None:
-            _no_longer_open(ctx, ledger, failure.source_key)
-            continue
-        vendor = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, [vendor_code(invoice)])
-        existing = ctx.state.get_mapping(ctx.customer_id, KIND, invoice.key)
-        push_invoice(ctx, ledger, invoice, book, vendor, existing)
+        push_again(ctx, ledger, failure.source_key, book)
     ledger.flush()
     return True
 
@@ -506,12 +500,17 @@ def read_invoice(ctx: StageContext, key: str) -> OpenInvoice | None:
     return ctx.agent.open_invoice(division, vendor_no, invoice_no)
 
 
-def retry_invoice(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
-    """Read the invoice again by key: it may have changed, been paid, or been removed since it failed."""
-    invoice = read_invoice(ctx, retry.source_key)
+def push_again(ctx: StageContext, ledger: RecordLedger, key: str, book: CodingBook | None) -> None:
+    """Read the invoice again by key (it may have changed, been paid or removed since) and push it; without a
+    ``book``, only the codes it names are read."""
+    invoice = read_invoice(ctx, key)
     if invoice is None:
-        _no_longer_open(ctx, ledger, retry.source_key)
+        _no_longer_open(ctx, ledger, key)
         return
     vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, [vendor_code(invoice)])
     existing = ctx.state.get_mapping(ctx.customer_id, KIND, invoice.key)
-    push_invoice(ctx, ledger, invoice, coding_book_for(ctx, invoice), vendors, existing)
+    push_invoice(ctx, ledger, invoice, book or coding_book_for(ctx, invoice), vendors, existing)
+
+
+def retry_invoice(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
+    push_again(ctx, ledger, retry.source_key, None)

@@ -71,19 +71,7 @@ def park(state: StateStore, retry: RecordRetry) -> None:
 def requeue_parked(state: StateStore, retries: RetryQueue, customer_id: str, now: dt.datetime) -> int:
     """Queue the customer's parked records again (it is healthy again). Returns how many."""
     parked = [f for f in state.list_failures(customer_id) if f.parked]
-    retries.send(
-        [
-            RecordRetry(
-                customer_id=customer_id,
-                stage=f.stage,
-                kind=f.kind,
-                source_key=f.source_key,
-                reason=f.error,
-                first_failed_at=now,
-            )
-            for f in parked
-        ]
-    )
+    retries.send([RecordRetry.of(f, reason=f.error, now=now) for f in parked])
     for failure in parked:
         state.set_parked(customer_id, failure.kind, failure.source_key, parked=False)
     return len(parked)
