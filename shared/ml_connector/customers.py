@@ -59,6 +59,19 @@ class Customer(BaseModel):
     max_image_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1, description="AvidXchange's invoice image size limit (assumed 25 MB)."
     )
+    reconcile_every_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 31,
+        description="Hours between scheduled reconciliations of Sage 100, AvidXchange and the connector's mappings.",
+    )
+    first_run_dry: bool = Field(
+        default=False,
+        description=(
+            "Onboarding: the first dispatch runs a preview of the whole cycle (writing nothing anywhere) and keeps it"
+            " for `mlc status`; real syncing starts only once an operator sets this back to false."
+        ),
+    )
 
 
 class InvalidCustomer(BaseModel):

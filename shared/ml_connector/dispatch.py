@@ -6,12 +6,15 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.stage import CYCLE, Stage
 from ml_connector.state.models import CustomerHealth, CustomerSnapshot, HealthStatus, StageRun
 from ml_connector.work import WorkOrder
+
+if TYPE_CHECKING:  # reviews run the stages (preview), whose runner imports this module
+    from ml_connector.reviews import ReviewDispatch, ReviewOrder
 
 # A queued or running stage that has not reported for this long is presumed dead (a stage invocation lasts at most
 # 15 minutes and every continuation reports), so it may be queued again.
@@ -60,6 +63,8 @@ class DispatchReport:
     deferred: int = 0
     """Customers not looked at because the invocation's time ran low; the next tick takes them."""
     backlog: Backlog | None = None
+    reviews: list[ReviewOrder] = field(default_factory=list)
+    """Reconciliations and onboarding previews queued on the reconcile queue."""
 
     def summary(self) -> dict[str, object]:
         return {
@@ -72,6 +77,7 @@ class DispatchReport:
             "in_flight": self.in_flight,
             "overdue": self.overdue,
             "deferred": self.deferred,
+            "reviews": [f"{o.customer_id}:{o.task}" for o in self.reviews],
         }
 
 
@@ -113,9 +119,14 @@ def dispatch_cycle(
     cycle_id: str,
     time_left: Callable[[], bool] = lambda: True,
     concurrency: int = DISPATCH_CONCURRENCY,
+    reviews: ReviewDispatch | None = None,
 ) -> DispatchReport:
     """Customers go in chunks: each chunk's stages are marked and its orders sent before the next chunk starts, and
-    when ``time_left()`` turns False the rest are left for the next tick (``report.deferred``)."""
+    when ``time_left()`` turns False the rest are left for the next tick (``report.deferred``).
+
+    With ``reviews``, each chunk's due reconciliations and onboarding previews are queued too. A customer onboarding
+    with ``first_run_dry`` gets no stage order at all: its first dispatch queues a preview of the cycle, and it
+    syncs only once an operator clears the flag."""
     customers, invalid = directory.load()
     report = DispatchReport(cycle_id=cycle_id, customers=len(customers) + len(invalid), invalid=invalid)
     enabled = [customer for customer in customers if customer.enabled]
@@ -124,7 +135,10 @@ def dispatch_cycle(
             if not time_left():
                 report.deferred = len(enabled) - start
                 break
-            _dispatch_chunk(enabled[start : start + DISPATCH_CHUNK], ledger, queue, pool, report, now)
+            chunk = enabled[start : start + DISPATCH_CHUNK]
+            _dispatch_chunk([c for c in chunk if not c.first_run_dry], ledger, queue, pool, report, now)
+            if reviews is not None:
+                report.reviews += reviews.dispatch(chunk, cycle_id=cycle_id, now=now)
     return report
 
 

@@ -1,6 +1,6 @@
 """The Lambda entry points' shared shape: Powertools decorators, parse the SQS batch, run one use case per record.
 
-Each functions/<name>/app.py is one line that picks its handler from here, so the seven functions cannot drift.
+Each functions/<name>/app.py is one line that picks its handler from here, so the eight functions cannot drift.
 """
 
 from __future__ import annotations
@@ -26,17 +26,22 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ml_connector import bootstrap
+from ml_connector.adapters.alert_topic import AlertSettings, SnsAlertTopic
 from ml_connector.adapters.queue_backlog import BacklogQueues, SqsBacklog
+from ml_connector.adapters.review_queue import ReviewQueueSettings, SqsReviewQueue
+from ml_connector.alerts import publish_new_failure_kinds
 from ml_connector.customers import Customer
 from ml_connector.dispatch import dispatch_cycle
 from ml_connector.errors import CustomerUnavailable
 from ml_connector.health import is_paused, pause
-from ml_connector.observability import logger, metrics, record_dispatch, record_run, tracer
+from ml_connector.observability import logger, metrics, record_dispatch, record_review, record_run, tracer
 from ml_connector.ping import ping_customer
 from ml_connector.retries import RecordRetry
+from ml_connector.reviews import ReviewDispatch, ReviewOrder, fully_synced, run_review
 from ml_connector.stage import Stage
 from ml_connector.stages.context import TimeBudget, utc_now
 from ml_connector.stages.retry import park, retry_record
+from ml_connector.state.history import ReviewRecord
 from ml_connector.work import WorkOrder
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -83,6 +88,12 @@ def dispatcher_handler() -> Handler:
             now=dt.datetime.now(dt.UTC),
             cycle_id=context.aws_request_id,
             time_left=lambda: not TimeBudget(context.get_remaining_time_in_millis, DISPATCH_RESERVE_MS).exhausted(),
+            reviews=ReviewDispatch(
+                bootstrap.state_store(),
+                SqsReviewQueue(
+                    bootstrap.aws_client("sqs"), ReviewQueueSettings.model_validate(os.environ).reconcile_queue_url
+                ),
+            ),
         )
         report.backlog = SqsBacklog(bootstrap.aws_client("sqs"), BacklogQueues.model_validate(os.environ)).read()
         record_dispatch(report)
@@ -102,9 +113,26 @@ def work_handler(stage: Stage) -> Handler:
         started = time.monotonic()
         outcome = bootstrap.stage_runner().run(order, TimeBudget(context.get_remaining_time_in_millis))
         record_run(stage, outcome, (time.monotonic() - started) * 1000)
+        if outcome.counts.failed:
+            _alert_new_failure_kinds(order.customer_id)
 
     # A failed run fails the (one-message) batch: the function reports an error and SQS delivers the order again.
     return _sqs_batch_handler(SqsFifoPartialProcessor, handle_order)
+
+
+def _alert_new_failure_kinds(customer_id: str) -> None:
+    """Publish the customer's new kinds of failure. The run itself is done and recorded: an alert that cannot be
+    published is logged, never a reason to run the stage again."""
+    try:
+        topic = SnsAlertTopic(bootstrap.aws_client("sns"), AlertSettings.model_validate(os.environ).alarm_topic_arn)
+        for alert in publish_new_failure_kinds(customer_id, bootstrap.state_store(), topic, utc_now()):
+            logger.info("new kind of failure published", failure_kind=alert.kind, count=alert.count)
+    except Exception as error:
+        logger.error(
+            "could not publish a new kind of failure",
+            error=f"{type(error).__name__}: {error}",
+            failure_reason="alert_not_published",
+        )
 
 
 def retry_handler() -> Handler:
@@ -166,6 +194,39 @@ def _delay_next_delivery(record: SQSRecord, receive_count: int) -> None:
     bootstrap.aws_client("sqs").change_message_visibility(
         QueueUrl=bootstrap.settings().retry_queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
     )
+
+
+def review_handler() -> Handler:
+    """The reconcile function: one review order per SQS FIFO message (batch size 1), a scheduled reconciliation or an
+    onboarding preview. It reads both systems and writes only its result (the customer's RECONCILE or PREVIEW item).
+    A customer that cannot be reached gets a result saying so; the next one is due on the usual schedule."""
+
+    def handle_order(record: SQSRecord, context: LambdaContext) -> None:
+        order = ReviewOrder.model_validate_json(record.body)
+        logger.append_keys(customer_id=order.customer_id, task=order.task.value, cycle_id=order.cycle_id)
+        customer = bootstrap.customer_directory().get(order.customer_id)
+        if not isinstance(customer, Customer):
+            problem = customer.describe() if customer else f"customer {order.customer_id} has no customer item"
+            logger.error("review skipped", problem=problem, failure_reason="invalid_customer")
+            return
+        state = bootstrap.state_store()
+        previous = state.get_review(order.customer_id, order.task)
+        try:
+            with bootstrap.stage_context(customer, TimeBudget(context.get_remaining_time_in_millis)) as ctx:
+                review = run_review(order, ctx, previous, clock=utc_now)
+        except CustomerUnavailable as error:
+            review = ReviewRecord(
+                customer_id=order.customer_id,
+                task=order.task,
+                queued_at=previous.queued_at if previous else None,
+                finished_at=utc_now(),
+                ok=False,
+                message=f"not run: {error}",
+            )
+        state.put_review_result(review)
+        record_review(review, counts_as_drift=fully_synced(state.list_runs(order.customer_id)))
+
+    return _sqs_batch_handler(SqsFifoPartialProcessor, handle_order)
 
 
 def ping_handler() -> Handler:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from ml_connector.failure_guide import FailureGroup
 from ml_connector.reconcile_report import ReconciliationReport, ReconciliationSummary
 from ml_connector.stage import Stage
 from ml_connector.state.models import RunCounts
-from ml_connector.status_page import FailureGroup, Latency, RunPoint, StatusPage
+from ml_connector.status_page import Latency, RunPoint, StatusPage
 
 # The parts of a run's counts drawn as stacked bars, with their colours.
 COUNT_SERIES = (
@@ -119,8 +120,8 @@ def _failures_section(failures: Sequence[FailureGroup]) -> str:
     if not failures:
         return _section(title, _empty("no open failures"), chart="failures", wide=True)
     bars = [Bar(f"{f.stage.value} {f.kind}: {f.reason}", f.count, str(f.count)) for f in failures]
-    rows = [[str(f.count), f.stage.value, f.kind, f.reason, f.example] for f in failures]
-    table = _table(["count", "stage", "kind", "reason", "example"], rows, numeric={"count"})
+    rows = [[str(f.count), f.stage.value, f.kind, f.reason, f.fix, f.example] for f in failures]
+    table = _table(["count", "stage", "kind", "reason", "what to do", "example"], rows, numeric={"count"})
     return _section(title, _bars_svg(bars) + table, chart="failures", wide=True)
 
 

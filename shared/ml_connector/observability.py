@@ -20,6 +20,7 @@ from ml_connector.stage import Stage
 if TYPE_CHECKING:
     from ml_connector.dispatch import DispatchReport
     from ml_connector.stages.runner import RunOutcome
+    from ml_connector.state.history import ReviewRecord
 
 logger = Logger()
 metrics = Metrics()
@@ -36,6 +37,7 @@ __all__ = [
     "record_call_latency",
     "record_dispatch",
     "record_insecure_tls",
+    "record_review",
     "record_run",
     "tracer",
 ]
@@ -88,6 +90,19 @@ def record_run(stage: Stage, outcome: RunOutcome, duration_ms: float) -> None:
     if outcome.state.value not in ("succeeded", "continuing"):
         fields["failure_reason"] = outcome.state.value
     logger.info("stage run finished", extra={**fields, "duration_ms": round(duration_ms)})
+
+
+def record_review(review: ReviewRecord, *, counts_as_drift: bool) -> None:
+    """A review's log line with the customer's summary, and, for a reconciliation, ``ReconciliationDrift``: the
+    differences found (0 for a customer not yet through a whole cycle: that is onboarding, not drift)."""
+    fields: dict[str, object] = {"ok": review.ok, "review_message": review.message, "summary": review.summary}
+    if counts_as_drift and review.task.value == "reconcile" and review.ok is False:
+        fields["failure_reason"] = "reconciliation_drift"
+    logger.info("review finished", extra={"task": review.task.value, **fields})
+    if review.task.value == "reconcile":
+        drift = int(review.summary.get("drift_count", 0)) if counts_as_drift else 0
+        with _metrics_lock:
+            metrics.add_metric("ReconciliationDrift", MetricUnit.Count, drift)
 
 
 def record_call_latency(metric_name: str, duration_ms: float) -> None:

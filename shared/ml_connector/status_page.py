@@ -4,23 +4,18 @@ reconciliation summary and the latency of the two systems. Collected here, drawn
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Protocol
 
 from pydantic import BaseModel
 
 from ml_connector.errors import ConnectorError
+from ml_connector.failure_guide import FailureGroup
 from ml_connector.ports import AvidConnect, SageAgent
 from ml_connector.reconcile_report import ReconciliationSummary
 from ml_connector.stage import Stage
-from ml_connector.state.models import FailedRecord, RunCounts, RunState, StageRun
-
-# "invoice 01-ACME/10045: " and the like: the record a message is about, not why it failed.
-_RECORD_PREFIX = re.compile(r"^[a-z-]+ [^:\s]+(?: [^:\s]+)?: ")
-_NUMBERS = re.compile(r"\d+(?:[.,]\d+)*")
+from ml_connector.state.models import RunCounts, RunState, StageRun
 
 
 class RunPoint(BaseModel):
@@ -30,16 +25,6 @@ class RunPoint(BaseModel):
     """When the run finished (or was last updated, while in flight)."""
     counts: RunCounts
     message: str | None = None
-
-
-class FailureGroup(BaseModel):
-    stage: Stage
-    kind: str
-    reason: str
-    """The error with the record and its figures taken out, so that failures with one cause fall together."""
-    count: int
-    example: str
-    """One failure's full error."""
 
 
 class Latency(BaseModel):
@@ -60,23 +45,9 @@ class StatusPage(BaseModel):
 
 
 class RunHistory(Protocol):
-    """Where a stage's recent runs come from (the newest first)."""
+    """Where a stage's recent runs come from (the newest first): the state store's run history."""
 
     def recent_runs(self, customer_id: str, stage: Stage, limit: int) -> list[StageRun]: ...
-
-
-class RunReader(Protocol):
-    def list_runs(self, customer_id: str) -> list[StageRun]: ...
-
-
-class LatestRunOnly:
-    """The run history the state keeps today: the last run of each stage."""
-
-    def __init__(self, state: RunReader) -> None:
-        self._state = state
-
-    def recent_runs(self, customer_id: str, stage: Stage, limit: int) -> list[StageRun]:
-        return [run for run in self._state.list_runs(customer_id) if run.stage is stage][:limit]
 
 
 def run_points(history: RunHistory, customer_id: str, limit: int) -> dict[Stage, list[RunPoint]]:
@@ -98,25 +69,6 @@ def run_points(history: RunHistory, customer_id: str, limit: int) -> dict[Stage,
             key=lambda point: point.at,
         )
     return points
-
-
-def failure_reason(error: str) -> str:
-    """``invoice 01-ACME/10045: GL account 6100-02-300 is not active`` -> ``GL account #-#-# is not active``."""
-    return _NUMBERS.sub("#", _RECORD_PREFIX.sub("", error, count=1))
-
-
-def group_failures(failures: Iterable[FailedRecord]) -> list[FailureGroup]:
-    """Open failures by (stage, kind, reason), the largest group first."""
-    counts: Counter[tuple[Stage, str, str]] = Counter()
-    examples: dict[tuple[Stage, str, str], str] = {}
-    for failure in failures:
-        group = (failure.stage, failure.kind, failure_reason(failure.error))
-        counts[group] += 1
-        examples.setdefault(group, failure.error)
-    return [
-        FailureGroup(stage=stage, kind=kind, reason=reason, count=count, example=examples[(stage, kind, reason)])
-        for (stage, kind, reason), count in counts.most_common()
-    ]
 
 
 def measure_latency(

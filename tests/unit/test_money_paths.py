@@ -353,12 +353,14 @@ def test_a_bill_paid_or_removed_outside_avidxchange_is_flagged_once(systems: Sys
 
 def test_a_payment_posted_through_avidxchange_is_not_taken_for_drift(systems: Systems) -> None:
     systems.agent.invoices = {"01-ACME/10045": invoice("10045")}
-    systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")
     push_invoices(systems.context())
+    assert systems.state.get_outstanding(CUSTOMER, ["01-ACME/10045"]), "pushed: AvidXchange may pay it"
+    systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")  # payments polled from then
     systems.avid.windows = [
         PaymentWindow(modified_from=T0, modified_to=T0 + dt.timedelta(hours=1), items=[payment("P-1", "10045")])
     ]
     post_payments(systems.context())
+    assert "01-ACME/10045" not in systems.agent.invoices, "paid off in Sage"
     result = push_invoices(systems.context())
     assert result.counts.drifted == 0 and systems.state.list_failures(CUSTOMER) == []
     assert systems.state.get_outstanding(CUSTOMER, ["01-ACME/10045"]) == {}
@@ -413,3 +415,23 @@ def test_an_invoices_run_out_of_time_mid_page_continues_with_exactly_the_records
     assert second.complete
     assert (second.counts.synced, second.counts.unchanged) == (3, 1), "8002 skipped as finished; 8001 read again"
     assert sorted(i.number for i in systems.avid.invoices) == [str(n) for n in range(8001, 8006)]
+
+
+def test_a_retried_post_takes_a_payment_off_what_avidxchange_may_pay_once(systems: Systems) -> None:
+    systems.agent.invoices = {"01-ACME/10045": invoice("10045")}
+    push_invoices(systems.context())
+    systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")  # payments polled from then
+    systems.avid.windows = [
+        PaymentWindow(
+            modified_from=T0, modified_to=T0 + dt.timedelta(hours=1), items=[payment("P-2", "10045", amount="250.00")]
+        )
+    ]
+    post_payments(systems.context())
+    systems.state.mappings.pop((CUSTOMER, "payment", "P-2"))  # as if the mapping write was lost after the post
+    systems.state.cursors.pop((CUSTOMER, "payments"))
+    post_payments(systems.context())  # the check is in Sage: adopted, and not taken off the balance again
+
+    assert len(systems.agent.checks) == 1
+    owed = systems.state.get_outstanding(CUSTOMER, ["01-ACME/10045"])["01-ACME/10045"]
+    assert (owed.balance, owed.paid_by) == (Decimal("1000.00"), ["P-2"])
+    assert push_invoices(systems.context()).counts.drifted == 0, "Sage's balance and what AvidXchange may pay agree"

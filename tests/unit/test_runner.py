@@ -33,6 +33,9 @@ class RecordingState:
     def get_health(self, customer_id: str) -> None:
         return None
 
+    def archive_run(self, customer_id: str, stage: Stage) -> None:
+        pass
+
 
 class Directory:
     def get(self, customer_id: str) -> Customer:

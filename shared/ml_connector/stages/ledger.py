@@ -2,8 +2,8 @@
 
 The ledger writes the audit trail, keeps the open-failure list, and queues retryable failures for retry.
 
-- An effect (a record created, upserted, posted, an image uploaded) is written with the audit entries that explain
-  it, at once and in one transaction (``synced``, ``effect``): an effect is never durable without its history.
+- An effect (a record created, upserted, posted, an image uploaded) is written right after the audit entries that
+  explain it (``synced``, ``effect``): an effect is never durable without its history.
 - Everything else is buffered; ``flush()`` makes a page durable (audit written, retries queued). A stage saves its
   cursor only after it, so a crash before the flush means the records are read and judged again.
 - A waiting record (blocked by something the connector will see change) is listed with its blocker and never queued:
@@ -22,6 +22,7 @@ from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.result import StageResult
+from ml_connector.state.history import SkippedRecord
 from ml_connector.state.models import (
     AuditEntry,
     AuditEvent,
@@ -40,6 +41,7 @@ class RecordLedger:
         self._requeue = requeue
         self._audit: list[AuditEntry] = []
         self._retries: list[RecordRetry] = []
+        self._skipped: list[SkippedRecord] = []
         self.counts = RunCounts()
         self.errors: list[str] = []
         self.retryable_failures = 0
@@ -127,6 +129,16 @@ class RecordLedger:
     def skipped(self, kind: str, key: str, reason: str) -> None:
         self.counts.skipped += 1
         self._note(kind, key, AuditEvent.SKIPPED, detail=reason)
+        self._skipped.append(
+            SkippedRecord(
+                customer_id=self._ctx.customer_id,
+                kind=kind,
+                source_key=key,
+                stage=self._stage,
+                reason=reason,
+                at=self._ctx.clock(),
+            )
+        )
         self._resolve(kind, key)
 
     def note(
@@ -195,6 +207,9 @@ class RecordLedger:
         if self._audit:
             self._ctx.state.append_audit(self._audit)
             self._audit = []
+        if self._skipped:  # one batch per page, with the page's audit
+            self._ctx.state.put_skipped(self._skipped)
+            self._skipped = []
         if self._retries:
             self._ctx.retries.send(self._retries)
             self._retries = []

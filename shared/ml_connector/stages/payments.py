@@ -150,7 +150,11 @@ def _store(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, check_
     division, vendor_no = split_vendor_code(payment.payee_external_vendor_code)
     paid = {f"{division}-{vendor_no}/{r.invoice_number}": r.net + r.discount for r in payment.remittances}
     outstanding = ctx.state.get_outstanding(ctx.customer_id, paid)
-    still_open = [o.model_copy(update={"balance": o.balance - paid[key]}) for key, o in outstanding.items()]
+    still_open = [
+        o.model_copy(update={"balance": o.balance - paid[key], "paid_by": [*o.paid_by, payment.payment_id]})
+        for key, o in outstanding.items()
+        if payment.payment_id not in o.paid_by
+    ]
     ledger.synced(
         KIND,
         payment.payment_id,

@@ -117,6 +117,8 @@ class StageRunner:
         self.state.mark_finished(
             order.customer_id, order.stage, state, counts, self.clock(), message, cycle_id=order.cycle_id
         )
+        if state is not RunState.CONTINUING:  # a run is kept once, when it ends, with the counts of all its parts
+            self.state.archive_run(order.customer_id, order.stage)
         return RunOutcome(state, counts)
 
     def _mark_healthy(self, customer: Customer) -> None:

@@ -8,14 +8,19 @@ Item layout (one customer's records never share a partition with another's):
     C#{customer}#AUDIT#{kind}#{key}      {iso time}#{id}    audit trail (TTL)
     C#{customer}#FAIL                    {kind}#{key}       open failure; gsi1 = FAILURES / {customer}#{kind}#{key}
     C#{customer}#OPEN                    {invoice key}      outstanding invoice: what AvidXchange may still pay
+    C#{customer}#RUNS                    {stage}#{finished} a finished stage run, kept (TTL)
+    C#{customer}#SKIP#{kind}             {key}              a record skipped on purpose, with why (TTL)
+    C#{customer}                         RECONCILE|PREVIEW  the latest scheduled reconciliation / onboarding preview
+    C#{customer}#ALERTED                 {sha256 of kind}   a kind of failure already published to the alarm topic (TTL)
 
-A record's effect (its mapping) and the audit entries that explain it are written in one transaction, so an effect
-is never durable without its history.
+A record's effect (its mapping) is written after the audit entries that explain it, so an effect is never durable
+without its history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import uuid
@@ -30,6 +35,7 @@ from pydantic import BaseModel
 
 from ml_connector.errors import RetryLater
 from ml_connector.stage import Stage
+from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
 from ml_connector.state.models import (
     AuditEntry,
     Commit,
@@ -50,7 +56,6 @@ from ml_connector.state.models import (
 FAILURES_INDEX = "gsi1"
 _FAILURES_PARTITION = "FAILURES"
 _BATCH_GET_LIMIT = 100
-_TRANSACTION_LIMIT = 100
 
 
 def _customer_pk(customer_id: str) -> str:
@@ -71,6 +76,18 @@ def _failure_pk(customer_id: str) -> str:
 
 def _outstanding_pk(customer_id: str) -> str:
     return f"C#{customer_id}#OPEN"
+
+
+def _runs_pk(customer_id: str) -> str:
+    return f"C#{customer_id}#RUNS"
+
+
+def _skipped_pk(customer_id: str, kind: str) -> str:
+    return f"C#{customer_id}#SKIP#{kind}"
+
+
+def _alerted_pk(customer_id: str) -> str:
+    return f"C#{customer_id}#ALERTED"
 
 
 class LeaseLost(RetryLater):
@@ -283,35 +300,32 @@ class DynamoStateStore:
 
     # ------------------------------------------------------------------ effects with their audit
     def commit(self, commit: Commit) -> None:
-        """One record's effect in one transaction: its mapping (under its lease, if it holds one), the audit entries
-        that explain it, and the outstanding-invoice changes it brings."""
-        expires_at = self._audit_expiry()
-        table = self._table.name
-        items = [self._audit_item(entry, expires_at) for entry in commit.audit]
-        items += [_to_item(o, pk=_outstanding_pk(o.customer_id), sk=o.source_key) for o in commit.outstanding_puts]
-        actions: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": item}} for item in items]
-        actions += [
-            {"Delete": {"TableName": table, "Key": {"pk": _outstanding_pk(customer_id), "sk": key}}}
-            for customer_id, key in commit.outstanding_deletes
-        ]
+        """One record's effect: first the audit entries that explain it and the outstanding-invoice changes it
+        brings, then its mapping (conditional on its lease, if it holds one). A crash in between leaves a true
+        history of an effect whose mapping is missing: the next attempt finds the effect (a lookup, a 409) and
+        adopts it. Not a transaction on purpose: DynamoDB bills one at twice the writes, and an effect is never
+        durable without its history either way."""
+        with self._table.batch_writer() as batch:
+            expires_at = self._audit_expiry()
+            for entry in commit.audit:
+                batch.put_item(Item=self._audit_item(entry, expires_at))
+            for outstanding in commit.outstanding_puts:
+                batch.put_item(
+                    Item=_to_item(outstanding, pk=_outstanding_pk(outstanding.customer_id), sk=outstanding.source_key)
+                )
+            for customer_id, key in commit.outstanding_deletes:
+                batch.delete_item(Key={"pk": _outstanding_pk(customer_id), "sk": key})
         mapping = commit.mapping
-        if mapping is not None:
-            item = _to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
-            put: dict[str, Any] = {"TableName": table, "Item": item}
-            if commit.lease_owner is not None:
-                put["ConditionExpression"] = "lease_owner = :owner"
-                put["ExpressionAttributeValues"] = {":owner": commit.lease_owner}
-            actions.append({"Put": put})
-        if not actions:
+        if mapping is None:
             return
-        if len(actions) > _TRANSACTION_LIMIT:
-            raise ValueError(f"a commit of {len(actions)} writes is over DynamoDB's {_TRANSACTION_LIMIT}")
+        item = _to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
+        if commit.lease_owner is None:
+            self._table.put_item(Item=item)
+            return
         try:
-            # The resource's client: it converts plain Python values, as the Table calls do.
-            self._table.meta.client.transact_write_items(TransactItems=actions)
+            self._table.put_item(Item=item, ConditionExpression=Attr("lease_owner").eq(commit.lease_owner))
         except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if mapping is not None and commit.lease_owner is not None and "ConditionalCheckFailed" in reasons:
+            if _is_conditional_failure(error):
                 raise LeaseLost(
                     f"{mapping.kind} {mapping.source_key}: another worker took over the lease; its result decides"
                 ) from None
@@ -420,6 +434,86 @@ class DynamoStateStore:
         else:
             items = self._query(Key("gsi1pk").eq(_FAILURES_PARTITION), index=FAILURES_INDEX)
         return [FailedRecord.model_validate(i) for i in items]
+
+    # ------------------------------------------------------------------ history: runs, skipped records
+    def archive_run(self, customer_id: str, stage: Stage) -> None:
+        item = self._table.get_item(
+            Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return
+        run = StageRun.model_validate(item)
+        finished = (run.finished_at or run.updated_at).isoformat()
+        self._table.put_item(
+            Item=_to_item(run, pk=_runs_pk(customer_id), sk=f"{stage}#{finished}", expires_at=self._audit_expiry())
+        )
+
+    def recent_runs(self, customer_id: str, stage: Stage, limit: int) -> list[StageRun]:
+        response = self._table.query(
+            KeyConditionExpression=Key("pk").eq(_runs_pk(customer_id)) & Key("sk").begins_with(f"{stage}#"),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [StageRun.model_validate(item) for item in response.get("Items", [])]
+
+    def put_skipped(self, records: Sequence[SkippedRecord]) -> None:
+        expires_at = self._audit_expiry()
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for record in records:
+                pk = _skipped_pk(record.customer_id, record.kind)
+                batch.put_item(Item=_to_item(record, pk=pk, sk=record.source_key, expires_at=expires_at))
+
+    def list_skipped(self, customer_id: str, kind: str) -> list[SkippedRecord]:
+        return [SkippedRecord.model_validate(i) for i in self._query(Key("pk").eq(_skipped_pk(customer_id, kind)))]
+
+    # ------------------------------------------------------------------ reviews: reconciliation, preview
+    def get_review(self, customer_id: str, task: ReviewTask) -> ReviewRecord | None:
+        item = self._table.get_item(Key={"pk": _customer_pk(customer_id), "sk": task.name}).get("Item")
+        return ReviewRecord.model_validate(item) if item else None
+
+    def get_reviews(self, customer_ids: Sequence[str], task: ReviewTask) -> dict[str, ReviewRecord]:
+        keys = [{"pk": _customer_pk(c), "sk": task.name} for c in customer_ids]
+        reviews = (ReviewRecord.model_validate(item) for item in self._batch_get(keys))
+        return {review.customer_id: review for review in reviews}
+
+    def try_mark_review_queued(
+        self, customer_id: str, task: ReviewTask, now: dt.datetime, *, unless_queued_after: dt.datetime
+    ) -> bool:
+        try:
+            self._table.meta.client.update_item(
+                TableName=self._table.name,
+                Key={"pk": _customer_pk(customer_id), "sk": task.name},
+                UpdateExpression="SET customer_id = :c, task = :t, queued_at = :now",
+                ConditionExpression="attribute_not_exists(queued_at) OR queued_at <= :since",
+                ExpressionAttributeValues={
+                    ":c": customer_id,
+                    ":t": task.value,
+                    ":now": now.isoformat(),
+                    ":since": unless_queued_after.isoformat(),
+                },
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def put_review_result(self, review: ReviewRecord) -> None:
+        self._table.put_item(Item=_to_item(review, pk=_customer_pk(review.customer_id), sk=review.task.name))
+
+    # ------------------------------------------------------------------ alerts
+    def claim_alert(self, alert: AlertedKind) -> bool:
+        digest = hashlib.sha256(alert.kind.encode()).hexdigest()  # a kind is a whole sentence: keep the key short
+        item = _to_item(alert, pk=_alerted_pk(alert.customer_id), sk=digest, expires_at=self._audit_expiry())
+        # DynamoDB deletes expired items up to days late: an expired one counts as gone.
+        expired = Attr("expires_at").lt(int(alert.published_at.timestamp()))
+        try:
+            self._table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists() | expired)
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
 
     # ------------------------------------------------------------------ helpers
     def _batch_get(self, keys: Sequence[dict[str, str]], *, consistent: bool = False) -> Iterator[dict[str, Any]]:

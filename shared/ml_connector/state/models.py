@@ -152,6 +152,8 @@ class OutstandingInvoice(BaseModel):
     pushed_at: dt.datetime
     flagged: str | None = None
     """Set once a drift was reported (so it is reported once, not every cycle)."""
+    paid_by: list[str] = Field(default_factory=list)
+    """AvidXchange payments already taken off ``balance`` (a retried post never takes one off twice)."""
 
 
 class AuditEvent(StrEnum):
@@ -208,8 +210,8 @@ class FailedRecord(BaseModel):
 
 
 class Commit(BaseModel):
-    """One record's effect, written at once: its mapping (conditional on the lease ``lease_owner`` holds, if set),
-    the audit entries that explain it, and the outstanding-invoice changes it brings."""
+    """One record's effect: the audit entries that explain it and the outstanding-invoice changes it brings, then
+    its mapping (conditional on the lease ``lease_owner`` holds, if set)."""
 
     mapping: KeyMapping | None = None
     audit: list[AuditEntry] = Field(default_factory=list)
