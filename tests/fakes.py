@@ -48,6 +48,7 @@ from ml_connector.retries import RecordRetry
 from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext, TimeBudget
 from ml_connector.state.dynamodb import LeaseLost
+from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
 from ml_connector.state.models import (
     AuditEntry,
     Commit,
@@ -95,6 +96,10 @@ class FakeStateStore:
         self.audit: list[AuditEntry] = []
         self.failures: dict[tuple[str, str, str], FailedRecord] = {}
         self.outstanding: dict[tuple[str, str], OutstandingInvoice] = {}
+        self.run_history: list[StageRun] = []
+        self.skipped: dict[tuple[str, str, str], SkippedRecord] = {}
+        self.reviews: dict[tuple[str, ReviewTask], ReviewRecord] = {}
+        self.alerted: dict[tuple[str, str], AlertedKind] = {}
 
     # -- runs and health
     def get_run(self, customer_id: str, stage: Stage) -> StageRun | None:
@@ -274,6 +279,49 @@ class FakeStateStore:
 
     def list_failures(self, customer_id: str | None = None) -> list[FailedRecord]:
         return [f for f in self.failures.values() if customer_id is None or f.customer_id == customer_id]
+
+    # -- history, reviews, alerts
+    def archive_run(self, customer_id: str, stage: Stage) -> None:
+        run = self.runs.get((customer_id, stage))
+        if run is not None:
+            self.run_history.append(run)
+
+    def recent_runs(self, customer_id: str, stage: Stage, limit: int) -> list[StageRun]:
+        kept = [r for r in self.run_history if (r.customer_id, r.stage) == (customer_id, stage)]
+        return sorted(kept, key=lambda r: r.finished_at or r.updated_at, reverse=True)[:limit]
+
+    def put_skipped(self, records: Sequence[SkippedRecord]) -> None:
+        for record in records:
+            self.skipped[(record.customer_id, record.kind, record.source_key)] = record
+
+    def list_skipped(self, customer_id: str, kind: str) -> list[SkippedRecord]:
+        return [r for (c, k, _), r in self.skipped.items() if (c, k) == (customer_id, kind)]
+
+    def get_review(self, customer_id: str, task: ReviewTask) -> ReviewRecord | None:
+        return self.reviews.get((customer_id, task))
+
+    def get_reviews(self, customer_ids: Sequence[str], task: ReviewTask) -> dict[str, ReviewRecord]:
+        return {c: r for c in customer_ids if (r := self.reviews.get((c, task))) is not None}
+
+    def try_mark_review_queued(
+        self, customer_id: str, task: ReviewTask, now: dt.datetime, *, unless_queued_after: dt.datetime
+    ) -> bool:
+        with self._lock:
+            review = self.reviews.get((customer_id, task)) or ReviewRecord(customer_id=customer_id, task=task)
+            if review.queued_at is not None and review.queued_at > unless_queued_after:
+                return False
+            self.reviews[(customer_id, task)] = review.model_copy(update={"queued_at": now})
+            return True
+
+    def put_review_result(self, review: ReviewRecord) -> None:
+        self.reviews[(review.customer_id, review.task)] = review
+
+    def claim_alert(self, alert: AlertedKind) -> bool:
+        with self._lock:
+            if (alert.customer_id, alert.kind) in self.alerted:
+                return False
+            self.alerted[(alert.customer_id, alert.kind)] = alert
+            return True
 
     # -- for assertions
     def events(self, kind: str, key: str) -> list[str]:

@@ -18,6 +18,7 @@ from ml_cli.commands import (
     customer,
     dead_letters,
     failures,
+    history,
     ping,
     reconcile,
     report,
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     shared = SharedOptions(target=target_options(), as_json=json_option())
-    for module in (customer, secrets, ping, run, status, failures, audit, reconcile, report, dead_letters):
+    for module in (customer, secrets, ping, run, status, failures, history, audit, reconcile, report, dead_letters):
         module.register(commands, shared)
     return parser
 

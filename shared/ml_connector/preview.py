@@ -197,11 +197,9 @@ class RecordingAvid:
     def upload_invoice_image(
         self, invoice_id: str, *, filename: str, content_type: str, content: Iterable[bytes]
     ) -> None:
-        size = sum(len(chunk) for chunk in content)  # read from Sage as a real upload would, sent nowhere
+        # The image is not downloaded from Sage: a preview of a first sync would otherwise move every scan.
         self.calls.append(
-            PreviewCall(
-                system="AvidXchange", operation="upload image", key=filename, detail=f"{content_type}, {size} bytes"
-            )
+            PreviewCall(system="AvidXchange", operation="upload image", key=filename, detail=content_type)
         )
 
     def payment_windows(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[PaymentWindow]:
@@ -333,7 +331,8 @@ class PreviewStateStore:
         self.real = real
         self.mappings: dict[tuple[str, str, str], KeyMapping | None] = {}
         self.cursors: dict[tuple[str, str], Cursor] = {}
-        self.audit: list[AuditEntry] = []
+        self.audit_entries = 0
+        """Audit entries the run would have written (only counted: a preview keeps no history)."""
         self.failures: dict[tuple[str, str, str], FailedRecord | None] = {}
         self.outstanding: dict[tuple[str, str], OutstandingInvoice | None] = {}
         self.skipped: list[SkippedRecord] = []
@@ -459,7 +458,7 @@ class PreviewStateStore:
         self.mappings[(customer_id, kind, source_key)] = _DELETED
 
     def commit(self, commit: Commit) -> None:
-        self.audit += commit.audit
+        self.audit_entries += len(commit.audit)
         if commit.mapping is not None:
             self._keep_mapping(commit.mapping)
         for outstanding in commit.outstanding_puts:
@@ -468,7 +467,7 @@ class PreviewStateStore:
             self.outstanding[(customer_id, key)] = _DELETED
 
     def commit_batch(self, mappings: Sequence[KeyMapping], audit: Sequence[AuditEntry]) -> None:
-        self.audit += audit
+        self.audit_entries += len(audit)
         for mapping in mappings:
             self._keep_mapping(mapping)
 
@@ -501,11 +500,10 @@ class PreviewStateStore:
 
     # -- audit, skipped records, failures
     def append_audit(self, entries: Sequence[AuditEntry]) -> None:
-        self.audit += entries
+        self.audit_entries += len(entries)
 
     def list_audit(self, customer_id: str, kind: str, source_key: str) -> list[AuditEntry]:
-        kept = [e for e in self.audit if (e.customer_id, e.kind, e.source_key) == (customer_id, kind, source_key)]
-        return self.real.list_audit(customer_id, kind, source_key) + kept
+        return self.real.list_audit(customer_id, kind, source_key)
 
     def put_skipped(self, records: Sequence[SkippedRecord]) -> None:
         self.skipped += records
@@ -590,7 +588,8 @@ def preview_stage(
         if result.complete:
             complete = True
             break
-        preview_ctx.budget = ctx.budget
+        if ctx.budget.exhausted():  # an invocation's time is up: the preview says it stopped before the end
+            break
     calls = avid.calls[seen[0] :] + agent.calls[seen[1] :]
     return (
         StagePreview(

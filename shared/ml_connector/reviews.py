@@ -128,10 +128,11 @@ def run_review(
         )
     report = preview_stages(ctx, CYCLE, clock=clock)
     complete = all(stage.complete for stage in report.stages)
+    reach = "the first cycle" if complete else "the first cycle as far as one invocation's time reached"
     return ReviewRecord(
         **base,
         finished_at=clock(),
         ok=complete,
         summary=report.summary(),
-        message="preview of the first cycle; nothing was written. Clear first_run_dry to start syncing",
+        message=f"preview of {reach}; nothing was written. Clear first_run_dry to start syncing",
     )

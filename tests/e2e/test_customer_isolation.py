@@ -62,3 +62,4 @@ def _empty_work_queues(stack: LocalStack) -> None:
     sqs = stack.aws.client("sqs")
     for stage in Stage:
         sqs.purge_queue(QueueUrl=stack.settings().work_queue_url(stage))
+    sqs.purge_queue(QueueUrl=stack.stack.function("DispatcherFunction").environment["RECONCILE_QUEUE_URL"])

@@ -13,7 +13,7 @@ ALARMS = alarms("prod")
 REQUIRED = {
     "RecordDeadLetterAlarm", "RecordDeadLetterAgeAlarm", "WorkDeadLetterAlarm", "StageErrorRateAlarm",
     "CustomerOverdueAlarm", "AgentUnreachableAlarm", "DispatcherNotRunningAlarm", "CustomersInvalidAlarm",
-    "CustomersDeferredAlarm", "InvoicesDriftedAlarm",
+    "CustomersDeferredAlarm", "InvoicesDriftedAlarm", "ReconciliationDriftAlarm",
 }  # fmt: skip
 
 

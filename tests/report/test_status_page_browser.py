@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+from ml_connector.failure_guide import FailureGroup
 from ml_connector.html_report import BAR_COLOUR, COUNT_SERIES, render_reconciliation_page, render_status_page
 from ml_connector.reconcile_report import (
     AvidTotals,
@@ -18,7 +19,7 @@ from ml_connector.reconcile_report import (
 )
 from ml_connector.stage import Stage
 from ml_connector.state.models import RunCounts, RunState
-from ml_connector.status_page import FailureGroup, Latency, RunPoint, StatusPage
+from ml_connector.status_page import Latency, RunPoint, StatusPage
 from tests.report.chromium import visit
 from tests.report.png import Image, decode
 

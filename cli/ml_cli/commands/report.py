@@ -15,13 +15,13 @@ from ml_cli.customer_access import customer_systems
 from ml_cli.deployment import Deployment
 from ml_cli.errors import BadInput, OperationFailed
 from ml_connector.customers import Customer, InvalidCustomer
+from ml_connector.failure_guide import group_failures
 from ml_connector.html_report import render_status_page
 from ml_connector.reconcile_report import ReconciliationReport, ReconciliationSummary
+from ml_connector.state.history import ReviewRecord, ReviewTask
 from ml_connector.status_page import (
     Latency,
-    LatestRunOnly,
     StatusPage,
-    group_failures,
     measure_latency,
     run_points,
     unmeasured,
@@ -43,7 +43,8 @@ def register(commands: Commands, shared: SharedOptions) -> None:
         "--reconciliation",
         type=Path,
         metavar="FILE.json",
-        help="the output of `mlc reconcile ID --json` to summarise on the page",
+        help="the output of `mlc reconcile ID --json` to summarise on the page (default: the latest scheduled "
+        "reconciliation's summary)",
     )
     report.add_argument("--runs", type=positive_int, default=20, metavar="N", help="runs per stage (default 20)")
     report.add_argument(
@@ -69,6 +70,16 @@ def load_reconciliation(path: Path, customer_id: str) -> ReconciliationSummary:
     return summary
 
 
+def latest_reconciliation(review: ReviewRecord | None) -> ReconciliationSummary | None:
+    """The scheduled reconciliation's summary, kept in the state table."""
+    if review is None or not review.summary:
+        return None
+    try:
+        return ReconciliationSummary.model_validate(review.summary)
+    except ValidationError:
+        return None
+
+
 def latency_of(deployment: Deployment, customer: Customer | InvalidCustomer, ping: bool) -> list[Latency]:
     if not ping:
         return unmeasured("not measured: --no-ping")
@@ -88,11 +99,13 @@ def report_command(args: argparse.Namespace) -> int:
     deployment = deployment_from(args)
     customer = known_customer(deployment, args.customer_id)
     state = deployment.state()
+    if reconciliation is None:
+        reconciliation = latest_reconciliation(state.get_review(customer.customer_id, ReviewTask.RECONCILE))
     page = StatusPage(
         customer_id=customer.customer_id,
         display_name=customer.display_name if isinstance(customer, Customer) else None,
         generated_at=dt.datetime.now(dt.UTC),
-        runs=run_points(LatestRunOnly(state), customer.customer_id, args.runs),
+        runs=run_points(state, customer.customer_id, args.runs),
         failures=group_failures(state.list_failures(customer.customer_id)),
         reconciliation=reconciliation,
         latency=latency_of(deployment, customer, not args.no_ping),

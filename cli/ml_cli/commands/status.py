@@ -16,6 +16,7 @@ from ml_cli.output import duration, print_json, table, when
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.dispatch import is_paused
 from ml_connector.stage import Stage
+from ml_connector.state.history import ReviewRecord, ReviewTask
 from ml_connector.state.models import CustomerHealth, HealthStatus, RunCounts, RunState
 
 
@@ -41,6 +42,10 @@ class CustomerStatus(BaseModel):
     paused: bool
     stages: list[StageStatus]
     open_failures: int
+    reconciliation: ReviewRecord | None = None
+    """The latest scheduled reconciliation (its summary), if one ran."""
+    preview: ReviewRecord | None = None
+    """The onboarding preview (``first_run_dry``), if one ran."""
 
 
 def register(commands: Commands, shared: SharedOptions) -> None:
@@ -90,6 +95,8 @@ def customer_status(
         paused=is_paused(health, now),
         stages=stages,
         open_failures=open_failures,
+        reconciliation=state.get_review(customer.customer_id, ReviewTask.RECONCILE),
+        preview=state.get_review(customer.customer_id, ReviewTask.PREVIEW),
     )
 
 
@@ -114,6 +121,13 @@ def describe_health(health: CustomerHealth | None, paused: bool) -> str:
     return f"{health.status} since {when(health.since)} (pause over, retried on the next dispatch): {health.reason}"
 
 
+def describe_review(title: str, review: ReviewRecord | None) -> str:
+    if review is None or review.finished_at is None:
+        queued = f", queued {when(review.queued_at)}" if review is not None and review.queued_at else ""
+        return f"{title}: none yet{queued}"
+    return f"{title} {when(review.finished_at)}: {review.message}"
+
+
 def _counts(counts: RunCounts | None) -> list[str]:
     if counts is None:
         return ["-"] * len(RunCounts.model_fields)
@@ -127,6 +141,9 @@ def print_status(status: CustomerStatus) -> None:
         print(f"{status.customer_id} ({status.display_name})  {'enabled' if status.enabled else 'DISABLED'}")
     print(f"  {describe_health(status.health, status.paused)}")
     print(f"  open failures: {status.open_failures}")
+    print(f"  {describe_review('reconciliation', status.reconciliation)}")
+    if status.preview is not None:
+        print(f"  {describe_review('onboarding preview', status.preview)}")
     headers = ["stage", "state", "updated", "lag", *RunCounts.model_fields, "message"]
     rows = [
         [

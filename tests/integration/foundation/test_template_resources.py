@@ -14,7 +14,7 @@ from ml_local.template import load_sam_template, resources_of_type, translate
 
 EXPECTED_FUNCTIONS = {
     "DispatcherFunction", "VendorsFunction", "GlFunction", "InvoicesFunction", "PaymentsFunction", "RetryFunction",
-    "PingFunction",
+    "PingFunction", "ReconcileFunction",
 }  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def test_every_table_and_queue_is_encrypted_with_the_connector_key(cfn_template:
 def test_queue_visibility_is_six_times_the_consuming_function_timeout(cfn_template: dict[str, Any]) -> None:
     resources = cfn_template["Resources"]
     mappings = list(resources_of_type(cfn_template, "AWS::Lambda::EventSourceMapping"))
-    assert len(mappings) == 5
+    assert len(mappings) == 6
     for logical_id, mapping in mappings:
         queue_id = mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
         function_id = mapping["Properties"]["FunctionName"]["Ref"]
@@ -82,7 +82,7 @@ def test_queue_visibility_is_six_times_the_consuming_function_timeout(cfn_templa
 
 
 def test_work_queues_are_fifo(cfn_template: dict[str, Any]) -> None:
-    for name in ("VendorsQueue", "GlQueue", "InvoicesQueue", "PaymentsQueue", "WorkDeadLetterQueue"):
+    for name in ("VendorsQueue", "GlQueue", "InvoicesQueue", "PaymentsQueue", "ReconcileQueue", "WorkDeadLetterQueue"):
         assert cfn_template["Resources"][name]["Properties"]["FifoQueue"] is True
 
 
