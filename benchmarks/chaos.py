@@ -1,8 +1,8 @@
 """The chaos suite as a table: each scenario attacks full cycles of a company on the local stack, then recovers and
 replays, then both systems are read for what was lost, doubled or wrong (see tests/chaos/).
 
-    .venv/bin/python benchmarks/chaos.py                       # short: the demo company, two scenarios
-    .venv/bin/python benchmarks/chaos.py --long                # every scenario, a scaled company
+    .venv/bin/python benchmarks/chaos.py                       # every scenario on the demo company
+    .venv/bin/python benchmarks/chaos.py --long                # every scenario on a scaled company
     .venv/bin/python benchmarks/chaos.py --scenario crashes-at-named-points --share 0.2
 """
 
@@ -18,12 +18,12 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from ml_local.session import local_stack  # noqa: E402
 from sage_agent.simulated.generator import CompanyShape  # noqa: E402
-from tests.chaos.scenarios import HEADER, SCENARIOS, SHORT, run_scenario  # noqa: E402
+from tests.chaos.scenarios import HEADER, SCENARIOS, run_scenario  # noqa: E402
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="benchmarks/chaos.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--long", action="store_true", help="every scenario on a scaled company")
+    parser.add_argument("--long", action="store_true", help="a scaled company instead of the demo company")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="run only these (repeatable)")
     parser.add_argument("--share", type=float, default=0.1, help="share of calls that fail on each system (0-1)")
     parser.add_argument("--vendors", type=int, default=1_000, help="scaled company: vendors (with --long)")
@@ -36,7 +36,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    names = args.scenario or (sorted(SCENARIOS) if args.long else list(SHORT))
+    names = args.scenario or sorted(SCENARIOS)
     shape = CompanyShape(vendors=args.vendors, invoices=args.invoices, image_share=0.85) if args.long else None
     rows = []
     with tempfile.TemporaryDirectory(prefix="chaos-") as tmp, local_stack(Path(tmp) / "stack") as stack:

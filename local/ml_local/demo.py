@@ -35,6 +35,7 @@ from sage_agent.simulated.generator import DEMO_COMPANY_CODE, DEMO_SHAPE, genera
 from sage_agent.tls import ensure_self_signed_certificate
 
 DEMO_CUSTOMER = "redrock-demo"
+STATUS_PAGE = "status.html"
 
 
 @dataclass
@@ -198,6 +199,8 @@ def report(stack: LocalStack, systems: DemoSystems, work_dir: Path, elapsed: flo
     )
     say("\nWhat was skipped or failed, and why:")
     mlc(["failures", DEMO_CUSTOMER, "--limit", "5", "--local", str(work_dir / STATE_FILE_NAME)])
+    say("\nThe status page (open it in a browser):")
+    mlc(["report", DEMO_CUSTOMER, "--html", str(work_dir / STATUS_PAGE), "--local", str(work_dir / STATE_FILE_NAME)])
     say(
         "\nWhere to look next:\n"
         f"  .venv/bin/mlc status {DEMO_CUSTOMER} {target}\n"

@@ -14,10 +14,11 @@ from ml_connector.adapters.customer_systems import open_customer_systems
 from ml_connector.adapters.customer_table import DynamoCustomerDirectory
 from ml_connector.adapters.envelope import EnvelopeSealer
 from ml_connector.adapters.retry_queue import SqsRetryQueue
-from ml_connector.adapters.secrets import CustomerSecrets, load_customer_secrets
+from ml_connector.adapters.secrets import CustomerSecrets, forget_cached_secrets, load_customer_secrets
 from ml_connector.adapters.work_queue import SqsWorkQueue
 from ml_connector.admission import admit_customer
 from ml_connector.customers import Customer
+from ml_connector.errors import AgentAuthFailed, AvidAuthFailed
 from ml_connector.settings import FunctionSettings, function_settings
 from ml_connector.stages.context import StageContext, TimeBudget, utc_now
 from ml_connector.stages.runner import StageRunner
@@ -77,16 +78,20 @@ def customer_secrets(customer: Customer) -> CustomerSecrets:
 @contextmanager
 def stage_context(customer: Customer, budget: TimeBudget) -> Iterator[StageContext]:
     """The real systems for one customer's run; the clients are closed when the run ends."""
-    with open_customer_systems(customer, customer_secrets(customer)) as (agent, avid):
-        yield StageContext(
-            customer=customer,
-            agent=agent,
-            avid=avid,
-            state=state_store(),
-            retries=retry_queue(),
-            sealer=sealer(),
-            budget=budget,
-        )
+    try:
+        with open_customer_systems(customer, customer_secrets(customer)) as (agent, avid):
+            yield StageContext(
+                customer=customer,
+                agent=agent,
+                avid=avid,
+                state=state_store(),
+                retries=retry_queue(),
+                sealer=sealer(),
+                budget=budget,
+            )
+    except (AgentAuthFailed, AvidAuthFailed):
+        forget_cached_secrets()
+        raise
 
 
 def stage_runner() -> StageRunner:

@@ -204,7 +204,6 @@ SCENARIOS = {
         ),
     )
 }
-SHORT = ("faults-on-both-systems", "payments-change-while-paged")
 
 
 # --- the story ----------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from avid_sim.models import InvoiceStatus, PaymentRecord, PaymentStatus
-from ml_connector.state.models import FailedRecord
+from ml_connector.state.models import AuditEvent, FailedRecord, MappingState
 from tests.support.system import ConnectedCustomer
 
 ACCOUNTING_CODES_GROUP = "Accounting Codes"
@@ -86,7 +86,18 @@ def inspect_systems(system: ConnectedCustomer) -> Findings:
     _codes(system, db, ledger)
     _invoices(system, db, ledger)
     _payments(system, db, ledger)
+    _effects_audited(system, ledger)
     return ledger.findings
+
+
+def _effects_audited(system: ConnectedCustomer, ledger: _Ledger) -> None:
+    """Every invoice the connector created and every check it posted has that effect in its audit trail."""
+    for kind, event in (("invoice", AuditEvent.PUSHED), ("payment", AuditEvent.POSTED)):
+        for mapping in system.state.iter_mappings(system.customer_id, kind):
+            if mapping.state is MappingState.SYNCED:
+                trail = [e.event for e in system.state.list_audit(system.customer_id, kind, mapping.source_key)]
+                if event not in trail:
+                    ledger.findings.wrong.append(f"{kind} {mapping.source_key} has no {event} in its audit: {trail}")
 
 
 def _vendors(system: ConnectedCustomer, db: Path, ledger: _Ledger) -> None:

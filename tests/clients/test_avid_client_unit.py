@@ -127,6 +127,22 @@ def test_invoice_create_after_a_dropped_answer_is_outcome_unknown(serve: Callabl
         serve(handler).create_invoice(new_invoice("X-3"))
 
 
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_an_invoice_create_answered_5xx_is_sent_once_and_outcome_unknown(
+    serve: Callable[[Handler], AvidClient], status: int
+) -> None:
+    # A proxy may answer 503 after AvidXchange created the invoice: repeating the POST would create it twice.
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return json_response(status, {"exception": {"reason": "upstream", "detail": ""}})
+
+    with pytest.raises(OutcomeUnknown):
+        serve(handler).create_invoice(new_invoice("X-5"))
+    assert sent == ["/v1/invoices"]
+
+
 class PaymentList:
     """A payments endpoint as AvidXchange pages it: by LastModifiedDate within the window, by page number."""
 

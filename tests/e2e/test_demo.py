@@ -28,3 +28,6 @@ def test_the_demo_runs_end_to_end_and_reports(tmp_path: Path) -> None:
     assert re.search(r"Sage 100 received 3 manual checks", out)
     assert "Traceback" not in out + result.stderr
     assert (tmp_path / "stack.json").exists()
+    page = (tmp_path / "status.html").read_text(encoding="utf-8")
+    assert f"wrote {tmp_path / 'status.html'}" in out
+    assert "redrock-demo" in page and "<svg" in page, "the demo writes the customer's status page, with its charts"

@@ -361,7 +361,9 @@ class AvidClient(PooledClient):
                 f"{what}: AvidXchange refused the company or user token ({status}: {reason}); generate new tokens "
                 "in AvidSuite (System Setup > Account Information > Connections > API) and update the secret"
             )
-        if status in (429, 503):
+        # A 429 is refused before any work; a 503 may come from a proxy after AvidXchange created the record, so for
+        # a create it is as unknown as any other 5xx (retrying it blindly made duplicates in the chaos suite).
+        if status == 429 or (status == 503 and idempotent):
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             label = "rate limit reached" if status == 429 else "AvidXchange unavailable"
             raise TransientFailure(

@@ -86,6 +86,12 @@ def _function_provider() -> parameters.SecretsProvider:
     return parameters.SecretsProvider()
 
 
+def forget_cached_secrets() -> None:
+    """Drop what this process cached of every secret: a system refused the credentials, and an operator may have put
+    new ones (`mlc secrets put`); the next run reads them afresh instead of failing until the cache expires."""
+    _function_provider().clear_cache()  # type: ignore[no-untyped-call]
+
+
 def load_customer_secrets(
     customer: Customer,
     *,
@@ -118,9 +124,8 @@ def load_customer_secrets(
     except parameters.exceptions.TransformParameterError:
         raise CustomerSecretsUnavailable(f"secret {secret_arn} is not a JSON object") from None
     except parameters.exceptions.GetParameterError as error:
-        raise CustomerSecretsUnavailable(
-            f"secret {secret_arn} cannot be read: {type(error.__cause__).__name__}"
-        ) from None
+        cause = error.__cause__ or error
+        raise CustomerSecretsUnavailable(f"secret {secret_arn} cannot be read: {type(cause).__name__}") from None
     try:
         return CustomerSecrets.model_validate(raw)
     except ValidationError as error:
