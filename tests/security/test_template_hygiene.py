@@ -64,6 +64,16 @@ def test_prod_needs_an_alarm_email_and_samconfig_gives_one() -> None:
     assert "AlarmEmail=" in overrides and 'AlarmEmail=""' not in overrides
 
 
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_each_environment_the_readme_names_can_be_deployed_with_config_env(environment: str) -> None:
+    # `sam deploy --config-env dev` failed: samconfig.toml had no [dev] section.
+    config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    deploy = config[environment]["deploy"]["parameters"]
+    assert config[environment]["global"]["parameters"]["stack_name"] == f"ml-connector-{environment}"
+    assert f"EnvironmentName={environment}" in deploy["parameter_overrides"]
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+
+
 @pytest.fixture(scope="module")
 def egress_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with local_stack(tmp_path_factory.mktemp("egress"), parameters={"FixedEgressAddress": "true"}) as running:
