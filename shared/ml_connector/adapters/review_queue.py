@@ -8,10 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ml_connector.adapters.work_queue import WorkQueueSendError
+from ml_connector.adapters.work_queue import WorkQueueSendError, send_fifo
 from ml_connector.reviews import ReviewOrder
-
-_SQS_BATCH = 10
 
 
 class ReviewQueueSettings(BaseModel):
@@ -28,23 +26,6 @@ class SqsReviewQueue:
         self._queue_url = queue_url
 
     def send(self, orders: Sequence[ReviewOrder]) -> None:
-        failures: list[str] = []
-        for start in range(0, len(orders), _SQS_BATCH):
-            batch = orders[start : start + _SQS_BATCH]
-            response = self._sqs.send_message_batch(
-                QueueUrl=self._queue_url,
-                Entries=[
-                    {
-                        "Id": str(i),
-                        "MessageBody": order.model_dump_json(),
-                        "MessageGroupId": order.customer_id,
-                        "MessageDeduplicationId": order.deduplication_id,
-                    }
-                    for i, order in enumerate(batch)
-                ],
-            )
-            for failed in response.get("Failed", []):
-                order = batch[int(failed["Id"])]
-                failures.append(f"{order.customer_id}:{order.task}: {failed.get('Message', failed['Code'])}")
+        failures = send_fifo(self._sqs, self._queue_url, orders, lambda order: f"{order.customer_id}:{order.task}")
         if failures:
             raise WorkQueueSendError(failures)

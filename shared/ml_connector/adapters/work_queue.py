@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ml_connector.stage import Stage
 from ml_connector.work import WorkOrder
@@ -18,6 +18,43 @@ class WorkQueueSendError(Exception):
         self.failures = failures
 
 
+class FifoOrder(Protocol):
+    """What goes on a FIFO queue: a body, the customer as message group, a deduplication id."""
+
+    @property
+    def customer_id(self) -> str: ...
+
+    @property
+    def deduplication_id(self) -> str: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+Order = TypeVar("Order", bound=FifoOrder)
+
+
+def send_fifo(sqs: Any, queue_url: str, orders: Sequence[Order], label: Callable[[Order], str]) -> list[str]:
+    """Send in batches of 10, one message group per customer; returns what could not be sent, labelled."""
+    failures: list[str] = []
+    for start in range(0, len(orders), _SQS_BATCH):
+        batch = orders[start : start + _SQS_BATCH]
+        response = sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {
+                    "Id": str(i),
+                    "MessageBody": order.model_dump_json(),
+                    "MessageGroupId": order.customer_id,
+                    "MessageDeduplicationId": order.deduplication_id,
+                }
+                for i, order in enumerate(batch)
+            ],
+        )
+        for failed in response.get("Failed", []):
+            failures.append(f"{label(batch[int(failed['Id'])])}: {failed.get('Message', failed['Code'])}")
+    return failures
+
+
 class SqsWorkQueue:
     def __init__(self, sqs: Any, queue_url_for: Callable[[Stage], str]) -> None:
         self._sqs = sqs
@@ -29,22 +66,6 @@ class SqsWorkQueue:
             by_queue[self._queue_url_for(order.stage)].append(order)
         failures: list[str] = []
         for queue_url, queued in by_queue.items():
-            for start in range(0, len(queued), _SQS_BATCH):
-                batch = queued[start : start + _SQS_BATCH]
-                response = self._sqs.send_message_batch(
-                    QueueUrl=queue_url,
-                    Entries=[
-                        {
-                            "Id": str(i),
-                            "MessageBody": order.model_dump_json(),
-                            "MessageGroupId": order.customer_id,
-                            "MessageDeduplicationId": order.deduplication_id,
-                        }
-                        for i, order in enumerate(batch)
-                    ],
-                )
-                for failed in response.get("Failed", []):
-                    order = batch[int(failed["Id"])]
-                    failures.append(f"{order.customer_id}:{order.stage}: {failed.get('Message', failed['Code'])}")
+            failures += send_fifo(self._sqs, queue_url, queued, lambda order: f"{order.customer_id}:{order.stage}")
         if failures:
             raise WorkQueueSendError(failures)
