@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ml_connector.stage import CYCLE
+from ml_connector.kinds import CYCLE
 from ml_local.demo import DEMO_CUSTOMER, configure_demo_customer, demo_systems
 from ml_local.session import local_stack
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ml_connector.customers import Customer
+from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.domain.avid import (
     AvidCompany,
     AvidInvoice,
@@ -44,8 +44,8 @@ from ml_connector.domain.sage import (
     SegmentValue,
 )
 from ml_connector.errors import PaymentAlreadyExists
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry, WorkOrder
 from ml_connector.stages.context import StageContext, TimeBudget
 from ml_connector.state.dynamodb import LeaseLost
 from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
@@ -124,7 +124,12 @@ class FakeStateStore:
             if run is not None and run.state.in_flight and run.updated_at >= now - stale_after:
                 return False
             self.runs[(customer_id, stage)] = StageRun(
-                customer_id=customer_id, stage=stage, state=RunState.QUEUED, cycle_id=cycle_id, updated_at=now
+                customer_id=customer_id,
+                stage=stage,
+                state=RunState.QUEUED,
+                cycle_id=cycle_id,
+                updated_at=now,
+                queued_at=now,
             )
             return True
 
@@ -334,6 +339,29 @@ class FakeRetryQueue:
 
     def send(self, retries: Sequence[RecordRetry]) -> None:
         self.sent.extend(retries)
+
+
+@dataclass
+class FakeWorkQueue:
+    sent: list[WorkOrder] = field(default_factory=list)
+
+    def send(self, orders: Sequence[WorkOrder]) -> None:
+        self.sent.extend(orders)
+
+
+@dataclass
+class FakeCustomerDirectory:
+    customers: list[Customer] = field(default_factory=list)
+    invalid: list[InvalidCustomer] = field(default_factory=list)
+
+    def load(self) -> tuple[list[Customer], list[InvalidCustomer]]:
+        return list(self.customers), list(self.invalid)
+
+    def get(self, customer_id: str) -> Customer | InvalidCustomer | None:
+        for customer in self.customers:
+            if customer.customer_id == customer_id:
+                return customer
+        return next((c for c in self.invalid if c.customer_id == customer_id), None)
 
 
 class FakeSealer:

@@ -9,13 +9,15 @@ from pathlib import Path
 from ml_cli.deployment import DEFAULT_LOCAL_STACK_FILE, Deployment, aws_deployment, local_deployment
 from ml_cli.errors import BadInput
 from ml_connector.customers import CUSTOMER_ID_PATTERN
-from ml_connector.stage import Stage
-from ml_connector.stages.gl import ACCOUNT_KIND, VALUE_KIND
-from ml_connector.stages.invoices import KIND as INVOICE_KIND
-from ml_connector.stages.payments import KIND as PAYMENT_KIND
-from ml_connector.stages.vendors import KIND as VENDOR_KIND
+from ml_connector.kinds import RecordKind, Stage
 
-RECORD_KINDS = (VENDOR_KIND, ACCOUNT_KIND, VALUE_KIND, INVOICE_KIND, PAYMENT_KIND)
+RECORD_KINDS = (
+    RecordKind.VENDOR,
+    RecordKind.GL_ACCOUNT,
+    RecordKind.SEGMENT_VALUE,
+    RecordKind.INVOICE,
+    RecordKind.PAYMENT,
+)
 
 
 def target_options() -> argparse.ArgumentParser:

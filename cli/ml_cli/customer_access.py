@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -18,6 +18,7 @@ from ml_connector.adapters.secrets import CustomerSecrets, CustomerSecretsUnavai
 from ml_connector.customers import Customer
 from ml_connector.errors import ConnectorError
 from ml_connector.observability import logger
+from ml_connector.ports import AvidConnect, OpenSystems, SageAgent
 
 
 def secrets_loader(deployment: Deployment) -> Callable[[Customer], CustomerSecrets]:
@@ -43,6 +44,16 @@ def connector_logs_quiet() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(previous)
+
+
+def systems_opener(deployment: Deployment) -> OpenSystems:
+    """Opens a customer's two clients with its secret, read when the block starts."""
+    load = secrets_loader(deployment)
+
+    def open_systems(customer: Customer) -> AbstractContextManager[tuple[SageAgent, AvidConnect]]:
+        return open_customer_systems(customer, load(customer))
+
+    return open_systems
 
 
 @contextmanager

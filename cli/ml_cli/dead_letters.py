@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from ml_connector.retries import RecordRetry
+from ml_connector.messages import RecordRetry
 from ml_connector.state.models import FailedRecord
 
 _SQS_BATCH = 10

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ml_cli.errors import BadInput, OperationFailed
 from ml_connector.adapters.customer_table import DynamoCustomerDirectory
 from ml_connector.customers import describe_validation_error
+from ml_connector.kinds import Stage
 from ml_connector.settings import FunctionSettings
-from ml_connector.stage import Stage
 from ml_connector.state.dynamodb import DynamoStateStore
 
 # Where `ml-local up` writes by default: the repository's .local-stack, wherever mlc is run from.

@@ -1,6 +1,7 @@
 """The gl stage function: one work order per message from its FIFO work queue."""
 
-from ml_connector.handlers import work_handler
-from ml_connector.stage import Stage
+from ml_connector.handlers.work import work_handler
+from ml_connector.kinds import Stage
+from ml_connector.stages.gl import sync_gl
 
-handler = work_handler(Stage.GL)
+handler = work_handler(Stage.GL, sync_gl)

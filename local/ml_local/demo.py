@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from avid_sim.server import Simulator, simulator_certificate, start_simulator
 from avid_sim.settings import SimSettings
 from ml_cli.__main__ import main as mlc
-from ml_connector.stage import CYCLE
+from ml_connector.kinds import CYCLE
 from ml_local.driver import DeliveryReport
 from ml_local.session import STATE_FILE_NAME, LocalStack, local_stack
 from sage_agent.app import AgentSettings, create_app

@@ -257,7 +257,7 @@ def _create_schedules(
             Name=props["Name"],
             ScheduleExpression=props["ScheduleExpression"],
             FlexibleTimeWindow=props["FlexibleTimeWindow"],
-            Target={k: v for k, v in props["Target"].items() if k in ("Arn", "RoleArn", "Input", "RetryPolicy")},
+            Target={k: v for k, v in props["Target"].items() if k in ("Arn", "RoleArn", "Input", "BackoffPolicy")},
         )
         function_name = props["Target"]["Arn"].rsplit(":", 1)[1]
         schedules.append(

@@ -11,23 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from ml_connector.failure_guide import failure_kind, failure_reason, suggested_fix
+from ml_connector.ports import AlertTopic, StateStore
 from ml_connector.state.history import AlertedKind
 from ml_connector.state.models import FailedRecord
 
 # SNS: a subject is at most 100 ASCII characters.
 _SUBJECT_LIMIT = 100
-
-
-class AlertTopic(Protocol):
-    def publish(self, subject: str, message: str) -> None: ...
-
-
-class AlertLedger(Protocol):
-    def list_failures(self, customer_id: str | None = None) -> list[FailedRecord]: ...
-    def claim_alert(self, alert: AlertedKind) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +52,7 @@ class FailureAlert:
         )
 
 
-def new_failure_kinds(customer_id: str, ledger: AlertLedger, now: dt.datetime) -> list[FailureAlert]:
+def new_failure_kinds(customer_id: str, ledger: StateStore, now: dt.datetime) -> list[FailureAlert]:
     """The customer's kinds of open failure not alerted before, each now remembered as alerted."""
     by_kind: dict[str, list[FailedRecord]] = {}
     for failure in ledger.list_failures(customer_id):
@@ -75,7 +66,7 @@ def new_failure_kinds(customer_id: str, ledger: AlertLedger, now: dt.datetime) -
 
 
 def publish_new_failure_kinds(
-    customer_id: str, ledger: AlertLedger, topic: AlertTopic, now: dt.datetime
+    customer_id: str, ledger: StateStore, topic: AlertTopic, now: dt.datetime
 ) -> Sequence[FailureAlert]:
     alerts = new_failure_kinds(customer_id, ledger, now)
     for alert in alerts:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ml_connector.connections import AgentConnection, AvidConnection
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 
 CUSTOMER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"
 

@@ -6,15 +6,17 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ml_connector.customers import Customer, InvalidCustomer
-from ml_connector.stage import CYCLE, Stage
-from ml_connector.state.models import CustomerHealth, CustomerSnapshot, HealthStatus, StageRun
-from ml_connector.work import WorkOrder
+from ml_connector.kinds import CYCLE, Stage
+from ml_connector.messages import WorkOrder
+from ml_connector.ports import Backlog, CustomerDirectory, StateStore, WorkQueue
+from ml_connector.state.models import CustomerHealth, HealthStatus, StageRun
 
 if TYPE_CHECKING:  # reviews run the stages (preview), whose runner imports this module
-    from ml_connector.reviews import ReviewDispatch, ReviewOrder
+    from ml_connector.messages import ReviewOrder
+    from ml_connector.reviews import ReviewDispatch
 
 # A queued or running stage that has not reported for this long is presumed dead (a stage invocation lasts at most
 # 15 minutes and every continuation reports), so it may be queued again.
@@ -24,29 +26,6 @@ STALE_AFTER = dt.timedelta(hours=1)
 OVERDUE_INTERVALS = 2
 DISPATCH_CONCURRENCY = 16
 DISPATCH_CHUNK = 100
-
-
-class CustomerDirectory(Protocol):
-    def load(self) -> tuple[list[Customer], list[InvalidCustomer]]: ...
-
-
-class RunLedger(Protocol):
-    def snapshots(self, customer_ids: Sequence[str], stages: Sequence[Stage]) -> dict[str, CustomerSnapshot]: ...
-    def try_mark_queued(
-        self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
-    ) -> bool: ...
-
-
-class WorkQueue(Protocol):
-    def send(self, orders: Sequence[WorkOrder]) -> None: ...
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """Records waiting for a retry (visible, in flight or delayed) and records in the record DLQ."""
-
-    retrying: int
-    dead_lettered: int
 
 
 @dataclass
@@ -112,7 +91,7 @@ def is_paused(health: CustomerHealth | None, now: dt.datetime) -> bool:
 
 def dispatch_cycle(
     directory: CustomerDirectory,
-    ledger: RunLedger,
+    ledger: StateStore,
     queue: WorkQueue,
     *,
     now: dt.datetime,
@@ -144,7 +123,7 @@ def dispatch_cycle(
 
 def _dispatch_chunk(
     customers: Sequence[Customer],
-    ledger: RunLedger,
+    ledger: StateStore,
     queue: WorkQueue,
     pool: ThreadPoolExecutor,
     report: DispatchReport,

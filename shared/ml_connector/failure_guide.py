@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.models import FailedRecord
 
 # "invoice 01-ACME/10045: " and the like: the record a message is about, not why it failed.

@@ -12,8 +12,8 @@ from ml_connector.errors import (
     AvidContractViolation,
     CustomerUnavailable,
 )
+from ml_connector.ports import StateStore
 from ml_connector.state.models import CustomerHealth, HealthStatus
-from ml_connector.state.store import StateStore
 
 FIRST_PAUSE = dt.timedelta(minutes=5)
 LONGEST_PAUSE = dt.timedelta(hours=6)

@@ -10,8 +10,8 @@ from decimal import Decimal
 from html import escape
 
 from ml_connector.failure_guide import FailureGroup
+from ml_connector.kinds import Stage
 from ml_connector.reconcile_report import ReconciliationReport, ReconciliationSummary
-from ml_connector.stage import Stage
 from ml_connector.state.models import RunCounts
 from ml_connector.status_page import Latency, RunPoint, StatusPage
 

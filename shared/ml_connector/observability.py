@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 
 if TYPE_CHECKING:
     from ml_connector.dispatch import DispatchReport

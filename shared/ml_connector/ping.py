@@ -3,15 +3,14 @@ customer's real credentials, and says plainly what is wrong."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from ml_connector.adapters.customer_systems import open_customer_systems
-from ml_connector.adapters.secrets import CustomerSecrets
 from ml_connector.customers import Customer
 from ml_connector.errors import ConnectorError
+from ml_connector.ports import OpenSystems
 
 
 class SystemCheck(BaseModel):
@@ -28,14 +27,14 @@ class PingReport(BaseModel):
     """The agent's clock minus UTC: includes the Sage server's time zone offset and its clock skew."""
 
 
-def ping_customer(customer: Customer, load_secrets: Callable[[Customer], CustomerSecrets]) -> PingReport:
-    try:
-        secrets = load_secrets(customer)
-    except ConnectorError as error:
-        problem = SystemCheck(ok=False, detail=str(error))
-        return PingReport(customer_id=customer.customer_id, ok=False, agent=problem, avid=problem)
+def ping_customer(customer: Customer, open_systems: OpenSystems) -> PingReport:
     offset: float | None = None
-    with open_customer_systems(customer, secrets) as (agent, avid):
+    with contextlib.ExitStack() as opened:
+        try:
+            agent, avid = opened.enter_context(open_systems(customer))
+        except ConnectorError as error:  # no usable credentials: neither system can be asked
+            problem = SystemCheck(ok=False, detail=str(error))
+            return PingReport(customer_id=customer.customer_id, ok=False, agent=problem, avid=problem)
         try:
             health = agent.health()
             company = agent.ping()

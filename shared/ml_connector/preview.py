@@ -46,11 +46,15 @@ from ml_connector.domain.sage import (
     SageVendor,
     SegmentValue,
 )
-from ml_connector.ports import AvidConnect, InvoiceImage, SageAgent
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry
+from ml_connector.ports import AvidConnect, InvoiceImage, SageAgent, StateStore
 from ml_connector.stages.context import StageContext
-from ml_connector.stages.runner import STAGES, StageFunction
+from ml_connector.stages.gl import sync_gl
+from ml_connector.stages.invoices import push_invoices
+from ml_connector.stages.payments import post_payments
+from ml_connector.stages.runner import StageFunction
+from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
 from ml_connector.state.models import (
     AuditEntry,
@@ -68,7 +72,6 @@ from ml_connector.state.models import (
     RunState,
     StageRun,
 )
-from ml_connector.state.store import StateStore
 
 PREVIEW_ID_PREFIX = "preview-"
 # A preview keeps going through continuations until its stage is done; this many at most (a safety net).
@@ -640,11 +643,20 @@ def _outcomes(
     return outcomes
 
 
+# What a preview runs for each stage: the very functions the stage functions run, on a state overlay.
+STAGE_FUNCTIONS: dict[Stage, StageFunction] = {
+    Stage.VENDORS: sync_vendors,
+    Stage.GL: sync_gl,
+    Stage.INVOICES: push_invoices,
+    Stage.PAYMENTS: post_payments,
+}
+
+
 def preview_stages(ctx: StageContext, stages: Sequence[Stage], *, clock: Callable[[], dt.datetime]) -> PreviewReport:
     """Preview stages in order, each seeing what the ones before it would have written."""
     started_at = clock()
     previews = []
     for stage in stages:
-        preview, ctx = preview_stage(stage, STAGES[stage], ctx, clock=clock)
+        preview, ctx = preview_stage(stage, STAGE_FUNCTIONS[stage], ctx, clock=clock)
         previews.append(preview)
     return PreviewReport(customer_id=ctx.customer_id, started_at=started_at, stages=previews)

@@ -33,7 +33,8 @@ from ml_connector.domain.gl_mapping import ACCOUNTING_CODES_GROUP, account_code,
 from ml_connector.domain.payment_mapping import is_due_for_posting
 from ml_connector.domain.sage import OpenInvoice, Page, SageModel, SageVendor, SegmentValue
 from ml_connector.domain.vendor_mapping import to_avid_vendor
-from ml_connector.ports import AvidConnect, SageAgent
+from ml_connector.kinds import RecordKind
+from ml_connector.ports import AvidConnect, SageAgent, StateStore
 from ml_connector.reconcile_report import (
     ZERO,
     AvidTotals,
@@ -44,10 +45,7 @@ from ml_connector.reconcile_report import (
     SageTotals,
 )
 from ml_connector.sorted_streams import DEFAULT_RUN_SIZE, ExternalSorter, join_sorted
-from ml_connector.stages.invoices import KIND as INVOICE_KIND
-from ml_connector.stages.payments import KIND as PAYMENT_KIND
-from ml_connector.stages.vendors import KIND as VENDOR_KIND
-from ml_connector.state.models import KeyMapping, MappingState
+from ml_connector.state.models import MappingState
 
 S = TypeVar("S", bound=SageModel)
 T = TypeVar("T")
@@ -61,10 +59,6 @@ PROGRESS_EVERY = 500
 class Progress(Protocol):
     def __call__(self, phase: str, done: int) -> None:
         """``done`` records of ``phase`` read so far."""
-
-
-class MappingSource(Protocol):
-    def iter_mappings(self, customer_id: str, kind: str) -> Iterator[KeyMapping]: ...
 
 
 def _no_progress(phase: str, done: int) -> None:
@@ -404,7 +398,7 @@ def reconcile_customer(
     customer: Customer,
     agent: SageAgent,
     avid: AvidConnect,
-    state: MappingSource,
+    state: StateStore,
     *,
     now: dt.datetime | None = None,
     progress: Progress = _no_progress,
@@ -434,7 +428,7 @@ def reconcile_customer(
         compare_invoices(
             reader.sage_invoices(),
             reader.avid_invoices(),
-            reader.mappings(INVOICE_KIND, "invoice mappings"),
+            reader.mappings(RecordKind.INVOICE, "invoice mappings"),
             remittances,
             drift,
             sorters,
@@ -446,14 +440,14 @@ def reconcile_customer(
 
         compare_checks(
             payments,
-            reader.mappings(PAYMENT_KIND, "payment mappings"),
+            reader.mappings(RecordKind.PAYMENT, "payment mappings"),
             avid,
             agent,
             drift,
             sorters,
             on_verified=verified,
         )
-    connector.vendor_mappings = sum(1 for _ in reader.mappings(VENDOR_KIND, "vendor mappings"))
+    connector.vendor_mappings = sum(1 for _ in reader.mappings(RecordKind.VENDOR, "vendor mappings"))
     return ReconciliationReport(
         customer_id=customer.customer_id,
         started_at=started,
@@ -475,7 +469,7 @@ class _Reader:
         customer: Customer,
         agent: SageAgent,
         avid: AvidConnect,
-        state: MappingSource,
+        state: StateStore,
         progress: Progress,
         sage: SageTotals,
         avid_totals: AvidTotals,
@@ -562,9 +556,9 @@ class _Reader:
     def mappings(self, kind: str, phase: str) -> Iterator[MappingView]:
         for mapping in self._counted(self.state.iter_mappings(self.customer.customer_id, kind), phase):
             if mapping.state is MappingState.SYNCED and mapping.remote_id:
-                if kind == INVOICE_KIND:
+                if kind == RecordKind.INVOICE:
                     self.connector.invoice_mappings += 1
-                elif kind == PAYMENT_KIND:
+                elif kind == RecordKind.PAYMENT:
                     self.connector.payment_mappings += 1
                 yield MappingView(source_key=mapping.source_key, remote_id=mapping.remote_id)
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from ml_connector.customers import Customer
+from ml_connector.kinds import CYCLE
+from ml_connector.messages import ReviewOrder
+from ml_connector.ports import ReviewQueue, StateStore
 from ml_connector.preview import preview_stages
 from ml_connector.reconcile import reconcile_customer
-from ml_connector.stage import CYCLE
 from ml_connector.stages.context import StageContext
 from ml_connector.state.history import ReviewRecord, ReviewTask
 from ml_connector.state.models import StageRun
@@ -26,32 +26,9 @@ from ml_connector.state.models import StageRun
 REVIEW_STALE_AFTER = dt.timedelta(hours=2)
 
 
-class ReviewOrder(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    customer_id: str
-    task: ReviewTask
-    cycle_id: str = Field(min_length=1, max_length=64)
-
-    @property
-    def deduplication_id(self) -> str:
-        return f"{self.customer_id}:{self.task}:{self.cycle_id}"
-
-
-class ReviewLedger(Protocol):
-    def get_reviews(self, customer_ids: Sequence[str], task: ReviewTask) -> dict[str, ReviewRecord]: ...
-    def try_mark_review_queued(
-        self, customer_id: str, task: ReviewTask, now: dt.datetime, *, unless_queued_after: dt.datetime
-    ) -> bool: ...
-
-
-class ReviewQueue(Protocol):
-    def send(self, orders: Sequence[ReviewOrder]) -> None: ...
-
-
 @dataclass(frozen=True)
 class ReviewDispatch:
-    ledger: ReviewLedger
+    ledger: StateStore
     queue: ReviewQueue
 
     def dispatch(self, customers: Sequence[Customer], *, cycle_id: str, now: dt.datetime) -> list[ReviewOrder]:

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 
 
 class FunctionSettings(BaseModel):

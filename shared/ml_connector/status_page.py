@@ -6,16 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from pydantic import BaseModel
 
 from ml_connector.errors import ConnectorError
 from ml_connector.failure_guide import FailureGroup
-from ml_connector.ports import AvidConnect, SageAgent
+from ml_connector.kinds import Stage
+from ml_connector.ports import AvidConnect, SageAgent, StateStore
 from ml_connector.reconcile_report import ReconciliationSummary
-from ml_connector.stage import Stage
-from ml_connector.state.models import RunCounts, RunState, StageRun
+from ml_connector.state.models import RunCounts, RunState
 
 
 class RunPoint(BaseModel):
@@ -44,13 +43,7 @@ class StatusPage(BaseModel):
     latency: list[Latency]
 
 
-class RunHistory(Protocol):
-    """Where a stage's recent runs come from (the newest first): the state store's run history."""
-
-    def recent_runs(self, customer_id: str, stage: Stage, limit: int) -> list[StageRun]: ...
-
-
-def run_points(history: RunHistory, customer_id: str, limit: int) -> dict[Stage, list[RunPoint]]:
+def run_points(history: StateStore, customer_id: str, limit: int) -> dict[Stage, list[RunPoint]]:
     """Each stage's recent runs, oldest first (the order a chart reads)."""
     points: dict[Stage, list[RunPoint]] = {}
     for stage in Stage:

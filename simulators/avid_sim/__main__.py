@@ -16,6 +16,7 @@ from pydantic import SecretStr, ValidationError
 
 from avid_sim.clock import SimClock
 from avid_sim.persistence import STATE_FILE, Autosaver, StateFileError, load_state
+from avid_sim.rate_limit import RateLimit
 from avid_sim.server import simulator_certificate, start_simulator
 from avid_sim.settings import DEFAULT_MAX_IMAGE_BYTES, SimSettings
 
@@ -59,7 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--user-header", default="X-User-Token")
     serve.add_argument("--max-image-bytes", type=_positive, default=DEFAULT_MAX_IMAGE_BYTES)
     serve.add_argument("--seed", type=int, default=4242, help="seeds card numbers and random faults")
+    serve.add_argument(
+        "--rate-limit", type=float, metavar="PER_SECOND", help="answer /v1 calls over this rate with 429 (default: off)"
+    )
+    serve.add_argument(
+        "--rate-burst", type=_positive, metavar="CALLS", help="calls allowed at once (default: one second's worth)"
+    )
     return parser
+
+
+def _rate_limit(args: argparse.Namespace) -> RateLimit | None:
+    if args.rate_limit is None:
+        if args.rate_burst is not None:
+            _fail("--rate-burst needs --rate-limit")
+        return None
+    try:
+        return RateLimit.of(args.rate_limit, args.rate_burst)
+    except ValueError as exc:
+        _fail(f"--rate-limit: {exc}")
 
 
 def _settings(args: argparse.Namespace) -> SimSettings:
@@ -73,6 +91,7 @@ def _settings(args: argparse.Namespace) -> SimSettings:
             company_header=args.company_header,
             user_header=args.user_header,
             max_image_bytes=args.max_image_bytes,
+            rate_limit=_rate_limit(args),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

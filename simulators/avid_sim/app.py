@@ -1,4 +1,5 @@
-"""Wires the simulator: token auth, the /v1 and /_sim routers, contract-shaped errors, fault injection."""
+"""Wires the simulator: token auth, the /v1 and /_sim routers, contract-shaped errors, and the middleware for the
+rate limit, latency and fault injection."""
 
 from __future__ import annotations
 
@@ -51,4 +52,4 @@ def create_app(controls: AvidControls, settings: SimSettings) -> ASGIApp:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse(error_body(500, f"unexpected error: {type(exc).__name__}"), status_code=500)
 
-    return FaultInjectionMiddleware(app, controls.faults)
+    return FaultInjectionMiddleware(app, controls.faults, controls.rate_limiter)

@@ -1,9 +1,14 @@
-"""The simulator's clock: real UTC time by default; tests freeze it, set it and move it forward."""
+"""The simulator's clocks: real UTC time by default, which tests freeze, set and move forward; and a monotonic
+clock for the rate limit, which tests replace with a ``ManualMonotonic``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
+
+Monotonic = Callable[[], float]
+"""Seconds from an arbitrary start, never going back: ``time.monotonic`` or a ``ManualMonotonic``."""
 
 
 class SimClock:
@@ -34,6 +39,24 @@ class SimClock:
         """Follow real time again."""
         with self._lock:
             self._frozen_at = None
+
+
+class ManualMonotonic:
+    """A monotonic clock that moves only when told to, so rate-limit tests need no sleeping."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._lock = threading.Lock()
+        self._now = start
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"a monotonic clock cannot go back, got {seconds} seconds")
+        with self._lock:
+            self._now += seconds
 
 
 def _as_utc(when: dt.datetime) -> dt.datetime:

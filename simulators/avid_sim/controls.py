@@ -1,5 +1,6 @@
 """Test-only controls: what AvidXchange users and banks would do (approve, pay, clear, void) and what a flaky
-network would do (latency, faults). Also served over HTTP under ``/_sim/`` by ``sim_api``."""
+network would do (latency, faults); the rate limit AvidXchange enforces, and the counts of calls. Also served
+over HTTP under ``/_sim/`` by ``sim_api``."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from avid_sim.faults import Endpoint, FaultKind, FaultPlan, FaultRule
 from avid_sim.invoices import move_invoice
 from avid_sim.models import InvoiceRecord, InvoiceStatus, PaymentMethod, PaymentRecord, PaymentStatus
 from avid_sim.payments import InvoicePayment, create_payment, get_payment, set_payment_status
+from avid_sim.rate_limit import CallStats, RateLimit, RateLimiter
 from avid_sim.state import AvidState, StatusChangeOnPageRead
 
 EndpointLike = Endpoint | tuple[str, str]
 
 
 class AvidControls:
-    def __init__(self, state: AvidState, faults: FaultPlan) -> None:
+    def __init__(self, state: AvidState, faults: FaultPlan, rate_limiter: RateLimiter) -> None:
         self.state = state
         self.faults = faults
+        self.rate_limiter = rate_limiter
 
     # --- approval workflow ----------------------------------------------------------------------------------
 
@@ -102,8 +105,30 @@ class AvidControls:
         )
 
     def reset_faults(self, *, seed: int | None = None) -> None:
-        """Remove every fault rule and all latency."""
+        """Remove every fault rule and all latency (not the rate limit)."""
         self.faults.reset(seed=seed)
+
+    # --- rate limit and call counts -------------------------------------------------------------------------
+
+    def set_rate_limit(self, per_second: float | None, burst: int | None = None) -> RateLimit | None:
+        """Answer /v1 calls beyond ``per_second`` on average, or ``burst`` at once, with 429 and Retry-After.
+
+        ``burst`` defaults to one second's worth of calls (at least 1). The bucket starts full. None: no limit."""
+        if per_second is None:
+            if burst is not None:
+                raise ValueError("a burst needs a rate limit (calls per second)")
+            limit = None
+        else:
+            limit = RateLimit.of(per_second, burst)
+        self.rate_limiter.configure(limit)
+        return limit
+
+    def call_stats(self) -> CallStats:
+        """How many /v1 calls were let through, and how many the rate limit refused, since start or reset."""
+        return self.rate_limiter.stats()
+
+    def reset_call_stats(self) -> None:
+        self.rate_limiter.reset_stats()
 
 
 def _endpoint(endpoint: EndpointLike | None) -> Endpoint | None:

@@ -1,4 +1,5 @@
-"""ASGI middleware that adds latency and injects faults on /v1 calls, as a flaky network and gateway would."""
+"""ASGI middleware in front of the /v1 calls, as AvidXchange's gateway and a flaky network would be: the rate limit
+first (a refused call is answered at once, with no latency and no state change), then latency, then faults."""
 
 from __future__ import annotations
 
@@ -10,18 +11,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avid_sim.errors import error_body
 from avid_sim.faults import FaultKind, FaultPlan, FaultRule
+from avid_sim.rate_limit import RateLimiter
 
 FAULTED_PREFIX = "/v1/"
 
 
 class FaultInjectionMiddleware:
-    def __init__(self, app: ASGIApp, plan: FaultPlan) -> None:
+    def __init__(self, app: ASGIApp, plan: FaultPlan, limiter: RateLimiter) -> None:
         self._app = app
         self._plan = plan
+        self._limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(FAULTED_PREFIX):
             await self._app(scope, receive, send)
+            return
+        retry_after = self._limiter.admit()
+        if retry_after is not None:
+            await _drain_body(receive)
+            await _send_rate_limited(send, retry_after)
             return
         decision = self._plan.decide(scope["method"], scope["path"])
         if decision.latency:
@@ -39,8 +47,7 @@ class FaultInjectionMiddleware:
 
     async def _fail(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send, answer: list[Message]) -> None:
         if rule.kind is FaultKind.RATE_LIMIT:
-            detail = f"rate limit exceeded; retry after {rule.retry_after} seconds"
-            await _send_json(send, 429, error_body(429, detail), {"retry-after": str(rule.retry_after)})
+            await _send_rate_limited(send, rule.retry_after)
         elif rule.kind is FaultKind.SERVER_ERROR:
             await _send_json(send, rule.status, _server_error_body(rule.status, scope))
         elif rule.kind is FaultKind.TIMEOUT:
@@ -84,6 +91,11 @@ async def _until_disconnect(receive: Receive, seconds: float) -> None:
 def _server_error_body(status: int, scope: Scope) -> dict[str, Any]:
     headers = "; ".join(f"{name.decode('latin-1')}: {value.decode('latin-1')}" for name, value in scope["headers"])
     return error_body(status, f"unhandled error while processing {scope['method']} {scope['path']}; request: {headers}")
+
+
+async def _send_rate_limited(send: Send, retry_after: int) -> None:
+    detail = f"rate limit exceeded; retry after {retry_after} seconds"
+    await _send_json(send, 429, error_body(429, detail), {"retry-after": str(retry_after)})
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:

@@ -62,6 +62,12 @@ class FaultRequest(EndpointRef):
     processed: bool = False
 
 
+class RateLimitRequest(WireModel):
+    per_second: float | None
+    """Required; null removes the limit."""
+    burst: int | None = None
+
+
 class ClockRequest(WireModel):
     now: dt.datetime | None = None
     advance_seconds: float | None = None
@@ -147,6 +153,26 @@ def sim_router(controls: AvidControls) -> APIRouter:
     async def reset_faults(seed: int | None = Query(None)) -> dict[str, Any]:
         controls.reset_faults(seed=seed)
         return {"Rules": 0}
+
+    @router.put("/rate-limit")
+    async def set_rate_limit(request: Request) -> dict[str, Any]:
+        body = await _parse(request, RateLimitRequest)
+        try:
+            limit = controls.set_rate_limit(body.per_second, body.burst)
+        except ValueError as exc:
+            raise AvidApiError(422, str(exc)) from None
+        if limit is None:
+            return {"PerSecond": None, "Burst": None}
+        return {"PerSecond": limit.per_second, "Burst": limit.burst}
+
+    @router.get("/stats")
+    async def call_stats() -> dict[str, int]:
+        return controls.call_stats().wire()
+
+    @router.delete("/stats")
+    async def reset_call_stats() -> dict[str, int]:
+        controls.reset_call_stats()
+        return controls.call_stats().wire()
 
     @router.put("/clock")
     async def set_clock(request: Request) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from avid_sim.clock import SimClock
+from avid_sim.clock import Monotonic, SimClock
 from avid_sim.controls import AvidControls
 from avid_sim.server import simulator_certificate, start_simulator
 from avid_sim.settings import DEFAULT_MAX_IMAGE_BYTES, SimSettings
@@ -27,7 +28,7 @@ class RunningAvid:
     state: AvidState
     """Direct inspection: vendors, enterprise_codes, invoices, payments."""
     controls: AvidControls
-    """Approve, pay, void; latency and faults."""
+    """Approve, pay, void; latency, faults and the rate limit; call counts."""
     clock: SimClock
     company_header: str = "X-Company-Token"
     user_header: str = "X-User-Token"
@@ -47,7 +48,9 @@ def running_avid(
     company_header: str = "X-Company-Token",
     user_header: str = "X-User-Token",
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+    monotonic: Monotonic = time.monotonic,
 ) -> Iterator[RunningAvid]:
+    """``monotonic``: the rate limit's clock; pass a ``ManualMonotonic`` to move it by hand."""
     settings = SimSettings(
         company_token=SecretStr(company_token),
         user_token=SecretStr(user_token),
@@ -55,7 +58,7 @@ def running_avid(
         user_header=user_header,
         max_image_bytes=max_image_bytes,
     )
-    simulator = start_simulator(settings, simulator_certificate(tmp_dir))
+    simulator = start_simulator(settings, simulator_certificate(tmp_dir), monotonic=monotonic)
     try:
         yield RunningAvid(
             url=simulator.server.url,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ml_connector.alerts import publish_new_failure_kinds
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.models import FailedRecord
 from ml_local.session import LocalStack
 from sage_agent.records import VendorFields

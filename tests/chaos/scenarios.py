@@ -28,7 +28,7 @@ from avid_sim.testing import running_avid
 from ml_cli.__main__ import main as mlc
 from ml_cli.dead_letters import ReplaySelection, send_retries, stranded_failures
 from ml_cli.dead_letters import replay_dead_letters as replay_from_dlq
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_local.driver import LocalDriver
 from ml_local.session import STATE_FILE_NAME, LocalStack
 from sage_agent.simulated.generator import CompanyShape

@@ -11,8 +11,8 @@ import pytest
 
 from ml_cli.__main__ import main
 from ml_cli.deployment import Deployment, local_deployment
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry
 from ml_local.session import STATE_FILE_NAME, LocalStack
 
 

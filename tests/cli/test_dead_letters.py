@@ -13,8 +13,8 @@ import pytest
 
 from ml_cli.__main__ import main
 from ml_cli.deployment import Deployment, local_deployment
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.state.models import AuditEvent, FailedRecord
 from tests.cli.conftest import Mlc, dead_letter
 from tests.support.customers import make_customer

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from ml_cli.deployment import Deployment
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.history import SkippedRecord
 from ml_connector.state.models import FailedRecord, KeyMapping, MappingState, RunCounts, RunState
 from tests.cli.conftest import Mlc

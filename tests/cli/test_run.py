@@ -6,8 +6,8 @@ import json
 
 from ml_cli.deployment import Deployment
 from ml_connector.customers import Customer
-from ml_connector.stage import Stage
-from ml_connector.work import WorkOrder
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
 from tests.cli.conftest import Mlc
 from tests.support.customers import customer_item
 

@@ -7,7 +7,7 @@ import json
 
 from ml_cli.deployment import Deployment
 from ml_connector.customers import Customer
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.models import (
     AuditEntry,
     AuditEvent,

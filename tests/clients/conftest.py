@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_connector.adapters.retrying import RetryPolicy
+from ml_connector.adapters.backoff import BackoffPolicy
 from sage_agent.tls import CertificateFiles, ensure_self_signed_certificate
 
 
@@ -33,17 +33,17 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def policy_for(fake_time: FakeTime) -> Callable[..., RetryPolicy]:
+def policy_for(fake_time: FakeTime) -> Callable[..., BackoffPolicy]:
     """``policy_for(max_attempts=3, ...)``: a policy on the fake clock, jitter fixed at half the ceiling."""
 
-    def build(**overrides: float) -> RetryPolicy:
+    def build(**overrides: float) -> BackoffPolicy:
         settings: dict[str, object] = {
             "sleep": fake_time.sleep,
             "clock": fake_time.clock,
             "jitter": lambda: 0.5,
             **overrides,
         }
-        return RetryPolicy(**settings)  # type: ignore[arg-type]
+        return BackoffPolicy(**settings)  # type: ignore[arg-type]
 
     return build
 

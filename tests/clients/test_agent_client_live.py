@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from ml_connector.adapters.agent_client import AgentClient
-from ml_connector.adapters.retrying import RetryPolicy
+from ml_connector.adapters.backoff import BackoffPolicy
 from ml_connector.connections import AgentConnection, AgentTls, Timeouts, TlsMode
 from ml_connector.domain.sage import ManualCheck, ManualCheckLine, OpenInvoice, PaymentMethod
 from ml_connector.errors import (
@@ -54,10 +54,10 @@ def pinned(agent: RunningAgent) -> AgentTls:
 
 
 @pytest.fixture
-def make_client(agent: RunningAgent, policy_for: Callable[..., RetryPolicy]) -> Iterator[Callable[..., AgentClient]]:
+def make_client(agent: RunningAgent, policy_for: Callable[..., BackoffPolicy]) -> Iterator[Callable[..., AgentClient]]:
     clients: list[AgentClient] = []
 
-    def build(*, key: str = AGENT_KEY, policy: RetryPolicy | None = None, **overrides: object) -> AgentClient:
+    def build(*, key: str = AGENT_KEY, policy: BackoffPolicy | None = None, **overrides: object) -> AgentClient:
         settings: dict[str, object] = {
             "base_url": agent.url,
             "company": agent.company,
@@ -237,7 +237,7 @@ def test_locked_record_is_retried_honouring_retry_after(
 
 
 def test_busy_agent_gives_up_with_retry_later(
-    make_client: Callable[..., AgentClient], agent: RunningAgent, policy_for: Callable[..., RetryPolicy]
+    make_client: Callable[..., AgentClient], agent: RunningAgent, policy_for: Callable[..., BackoffPolicy]
 ) -> None:
     client = make_client(policy=policy_for(max_attempts=3))
     agent.faults.set_failure_shares(retry_after=2)
@@ -251,7 +251,7 @@ def test_busy_agent_gives_up_with_retry_later(
 def test_boi_error_is_retried_a_few_times_then_retry_later(
     make_client: Callable[..., AgentClient],
     agent: RunningAgent,
-    policy_for: Callable[..., RetryPolicy],
+    policy_for: Callable[..., BackoffPolicy],
     fake_time: FakeTime,
 ) -> None:
     client = make_client(policy=policy_for(max_attempts=6, server_error_attempts=3))
@@ -278,7 +278,7 @@ def test_wrong_key_stops_the_customer_and_no_key_is_logged(
 def test_failing_calls_never_show_the_key(
     make_client: Callable[..., AgentClient], agent: RunningAgent, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = make_client(policy=RetryPolicy(max_attempts=2, server_error_attempts=2, sleep=lambda _: None))
+    client = make_client(policy=BackoffPolicy(max_attempts=2, server_error_attempts=2, sleep=lambda _: None))
     agent.faults.fail_next("*", 4, status=500)
     failures: list[BaseException] = []
     with caplog.at_level(logging.DEBUG):
@@ -299,7 +299,7 @@ def test_unknown_company_stops_the_customer(make_client: Callable[..., AgentClie
 
 
 def test_agent_offline_after_retries(
-    make_client: Callable[..., AgentClient], policy_for: Callable[..., RetryPolicy], fake_time: FakeTime
+    make_client: Callable[..., AgentClient], policy_for: Callable[..., BackoffPolicy], fake_time: FakeTime
 ) -> None:
     client = make_client(base_url=f"https://127.0.0.1:{free_port()}", policy=policy_for(max_attempts=3))
     with pytest.raises(AgentOffline, match="cannot reach the agent"):
@@ -310,7 +310,7 @@ def test_agent_offline_after_retries(
 def test_read_timeout_is_retried_then_retry_later(
     make_client: Callable[..., AgentClient],
     agent: RunningAgent,
-    policy_for: Callable[..., RetryPolicy],
+    policy_for: Callable[..., BackoffPolicy],
     fake_time: FakeTime,
 ) -> None:
     client = make_client(timeouts=Timeouts(read=0.2), policy=policy_for(max_attempts=2))

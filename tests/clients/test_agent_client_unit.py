@@ -14,7 +14,7 @@ import pytest
 
 from ml_connector.adapters import agent_client
 from ml_connector.adapters.agent_client import AgentClient
-from ml_connector.adapters.retrying import RetryPolicy
+from ml_connector.adapters.backoff import BackoffPolicy
 from ml_connector.connections import AgentConnection
 from ml_connector.domain.sage import RecordedManualCheck
 from ml_connector.errors import AgentContractViolation, PaymentAlreadyExists, RetryLater, SageRecordInvalid
@@ -27,7 +27,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 @pytest.fixture
 def serve(
-    monkeypatch: pytest.MonkeyPatch, policy_for: Callable[..., RetryPolicy]
+    monkeypatch: pytest.MonkeyPatch, policy_for: Callable[..., BackoffPolicy]
 ) -> Iterator[Callable[[Handler], AgentClient]]:
     clients: list[AgentClient] = []
 

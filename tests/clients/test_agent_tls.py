@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ml_connector.adapters.agent_client import AgentClient
-from ml_connector.adapters.retrying import RetryPolicy
+from ml_connector.adapters.backoff import BackoffPolicy
 from ml_connector.connections import AgentConnection, AgentTls, TlsMode
 from ml_connector.errors import AgentTlsFailed, CustomerUnavailable
 from sage_agent.tls import CertificateFiles
@@ -18,7 +18,7 @@ from .tls_recorder import TlsRecorder
 
 KEY = "pinned-test-agent-key"
 HEALTH = {"agent_version": "1.0", "sage_version": "2024", "companies": ["RCC"], "server_time": "20261120T14:02:11"}
-NO_RETRY = RetryPolicy(max_attempts=1, server_error_attempts=1)
+NO_RETRY = BackoffPolicy(max_attempts=1, server_error_attempts=1)
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_pinned_fingerprint_that_differs_sends_no_byte(
 def test_pin_mismatch_is_not_retried(
     server: TlsRecorder,
     other_certificate: CertificateFiles,
-    policy_for: Callable[..., RetryPolicy],
+    policy_for: Callable[..., BackoffPolicy],
     fake_time: FakeTime,
 ) -> None:
     tls = AgentTls(mode=TlsMode.PINNED, fingerprint_sha256=other_certificate.fingerprint_sha256)

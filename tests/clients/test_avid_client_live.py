@@ -13,7 +13,7 @@ import pytest
 
 from avid_sim.testing import RunningAvid, running_avid
 from ml_connector.adapters.avid_client import AvidClient
-from ml_connector.adapters.retrying import RetryPolicy
+from ml_connector.adapters.backoff import BackoffPolicy
 from ml_connector.connections import AvidConnection, Timeouts
 from ml_connector.domain.avid import (
     ACCOUNTING_CODES,
@@ -66,11 +66,11 @@ def connection_for(avid: RunningAvid, **overrides: object) -> AvidConnection:
 
 
 @pytest.fixture
-def make_client(avid: RunningAvid, policy_for: Callable[..., RetryPolicy]) -> Iterator[Callable[..., AvidClient]]:
+def make_client(avid: RunningAvid, policy_for: Callable[..., BackoffPolicy]) -> Iterator[Callable[..., AvidClient]]:
     clients: list[AvidClient] = []
 
     def build(
-        *, policy: RetryPolicy | None = None, company_token: str | None = None, **overrides: object
+        *, policy: BackoffPolicy | None = None, company_token: str | None = None, **overrides: object
     ) -> AvidClient:
         client = AvidClient(
             connection_for(avid, **overrides),
@@ -209,7 +209,7 @@ def test_rate_limit_is_retried_after_retry_after(
 
 
 def test_rate_limit_that_persists_gives_up_with_retry_later(
-    make_client: Callable[..., AvidClient], avid: RunningAvid, policy_for: Callable[..., RetryPolicy]
+    make_client: Callable[..., AvidClient], avid: RunningAvid, policy_for: Callable[..., BackoffPolicy]
 ) -> None:
     client = make_client(policy=policy_for(max_attempts=3))
     avid.controls.inject("rate_limit", share=1.0, endpoint=("GET", "/v1/company"), retry_after=2)

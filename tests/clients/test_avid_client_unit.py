@@ -13,7 +13,7 @@ import pytest
 
 from ml_connector.adapters import avid_client
 from ml_connector.adapters.avid_client import AvidClient
-from ml_connector.adapters.retrying import RetryPolicy
+from ml_connector.adapters.backoff import BackoffPolicy
 from ml_connector.connections import AvidConnection
 from ml_connector.domain.avid import AvidVendor
 from ml_connector.errors import AvidAuthFailed, AvidRejected, OutcomeUnknown
@@ -28,7 +28,7 @@ TOKENS = ("unit-company-token", "unit-user-token")
 
 @pytest.fixture
 def serve(
-    monkeypatch: pytest.MonkeyPatch, policy_for: Callable[..., RetryPolicy]
+    monkeypatch: pytest.MonkeyPatch, policy_for: Callable[..., BackoffPolicy]
 ) -> Iterator[Callable[..., AvidClient]]:
     clients: list[AvidClient] = []
 

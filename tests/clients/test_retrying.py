@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ml_connector.adapters.retrying import RetryPolicy, TransientFailure, parse_retry_after
+from ml_connector.adapters.backoff import BackoffPolicy, TransientFailure, parse_retry_after
 from ml_connector.errors import AgentOffline, RecordRejected, RetryLater
 
 from .conftest import FakeTime
@@ -26,12 +26,12 @@ def failing(times: int, failure: Callable[[], Exception], result: str = "done") 
     return attempt
 
 
-def run(policy: RetryPolicy, attempt: Callable[[], str]) -> str:
+def run(policy: BackoffPolicy, attempt: Callable[[], str]) -> str:
     return policy.run(attempt, what="test call", logger=LOG, scrub=lambda s: s)
 
 
 def test_succeeds_after_transient_failures_with_growing_full_jitter(
-    policy_for: Callable[..., RetryPolicy], fake_time: FakeTime
+    policy_for: Callable[..., BackoffPolicy], fake_time: FakeTime
 ) -> None:
     policy = policy_for(base_delay=1.0, max_delay=100.0, max_attempts=5)
     assert run(policy, failing(3, lambda: TransientFailure(RetryLater("busy")))) == "done"
@@ -40,20 +40,20 @@ def test_succeeds_after_transient_failures_with_growing_full_jitter(
 
 
 def test_full_jitter_stays_within_zero_and_the_capped_ceiling() -> None:
-    low = RetryPolicy(base_delay=1.0, max_delay=8.0, jitter=lambda: 0.0)
-    high = RetryPolicy(base_delay=1.0, max_delay=8.0, jitter=lambda: 0.999)
+    low = BackoffPolicy(base_delay=1.0, max_delay=8.0, jitter=lambda: 0.0)
+    high = BackoffPolicy(base_delay=1.0, max_delay=8.0, jitter=lambda: 0.999)
     assert [low.delay(n, None) for n in (1, 5, 10)] == [0.0, 0.0, 0.0]
     assert [round(high.delay(n, None), 2) for n in (1, 2, 3, 4, 5, 10)] == [1.0, 2.0, 4.0, 7.99, 7.99, 7.99]
 
 
-def test_retry_after_is_a_floor_for_the_wait(policy_for: Callable[..., RetryPolicy], fake_time: FakeTime) -> None:
+def test_retry_after_is_a_floor_for_the_wait(policy_for: Callable[..., BackoffPolicy], fake_time: FakeTime) -> None:
     policy = policy_for(base_delay=0.1)
     run(policy, failing(1, lambda: TransientFailure(RetryLater("locked"), retry_after=7.0)))
     assert fake_time.sleeps == [7.0]
 
 
 def test_gives_up_after_max_attempts_with_the_give_up_error(
-    policy_for: Callable[..., RetryPolicy], fake_time: FakeTime
+    policy_for: Callable[..., BackoffPolicy], fake_time: FakeTime
 ) -> None:
     policy = policy_for(max_attempts=3)
     with pytest.raises(AgentOffline, match="unreachable"):
@@ -61,7 +61,7 @@ def test_gives_up_after_max_attempts_with_the_give_up_error(
     assert len(fake_time.sleeps) == 2
 
 
-def test_server_errors_get_fewer_attempts(policy_for: Callable[..., RetryPolicy], fake_time: FakeTime) -> None:
+def test_server_errors_get_fewer_attempts(policy_for: Callable[..., BackoffPolicy], fake_time: FakeTime) -> None:
     policy = policy_for(max_attempts=6, server_error_attempts=2)
     with pytest.raises(RetryLater):
         run(policy, failing(10, lambda: TransientFailure(RetryLater("boom"), server_error=True)))
@@ -69,7 +69,7 @@ def test_server_errors_get_fewer_attempts(policy_for: Callable[..., RetryPolicy]
 
 
 def test_total_wait_is_bounded_even_when_the_server_asks_for_more(
-    policy_for: Callable[..., RetryPolicy], fake_time: FakeTime
+    policy_for: Callable[..., BackoffPolicy], fake_time: FakeTime
 ) -> None:
     policy = policy_for(max_total_wait=10.0, max_attempts=50)
     with pytest.raises(RetryLater) as caught:
@@ -78,14 +78,14 @@ def test_total_wait_is_bounded_even_when_the_server_asks_for_more(
     assert caught.value.retry_after == 4.0
 
 
-def test_non_transient_errors_are_not_retried(policy_for: Callable[..., RetryPolicy], fake_time: FakeTime) -> None:
+def test_non_transient_errors_are_not_retried(policy_for: Callable[..., BackoffPolicy], fake_time: FakeTime) -> None:
     with pytest.raises(RecordRejected):
         run(policy_for(), failing(1, lambda: RecordRejected("bad")))
     assert fake_time.sleeps == []
 
 
 def test_each_retry_and_the_give_up_are_logged_scrubbed(
-    policy_for: Callable[..., RetryPolicy], caplog: pytest.LogCaptureFixture
+    policy_for: Callable[..., BackoffPolicy], caplog: pytest.LogCaptureFixture
 ) -> None:
     policy = policy_for(max_attempts=2)
     with caplog.at_level(logging.WARNING), pytest.raises(RetryLater):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.models import HealthStatus, RunState
 from ml_local.session import LocalStack
 from sage_agent.serving import free_port

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from avid_sim.models import InvoiceRecord
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.models import AuditEvent, MappingState, RunState
 from ml_local.session import LocalStack
 from sage_agent.records import InvoiceHeaderFields, VendorFields

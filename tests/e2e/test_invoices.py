@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.models import RunState
 from ml_local.session import LocalStack
 from tests.support.system import ConnectedCustomer, connected_customer

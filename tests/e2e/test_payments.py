@@ -11,7 +11,7 @@ import pytest
 from avid_sim.models import PaymentStatus
 from avid_sim.payments import InvoicePayment
 from ml_connector.domain.payment_mapping import CHECK_NO_PREFIX
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.models import RunState
 from ml_local.session import LocalStack
 from sage_agent.records import InvoiceHeaderFields, VendorFields

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.state.models import AuditEvent, RunState
 from ml_local.session import LocalStack
 from sage_agent.records import VendorFields

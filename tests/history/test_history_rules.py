@@ -10,21 +10,15 @@ import pytest
 
 from ml_connector.customers import Customer
 from ml_connector.failure_guide import failure_kind, failure_reason, group_failures, suggested_fix
-from ml_connector.stage import Stage
-from ml_connector.stages import runner as runner_module
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
 from ml_connector.stages.context import StageContext, TimeBudget
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
 from ml_connector.stages.runner import StageRunner
 from ml_connector.state.models import FailedRecord, RunCounts, RunState
-from ml_connector.work import WorkOrder
-from tests.fakes import FakeRetryQueue, FakeStateStore, Systems
+from tests.fakes import FakeCustomerDirectory, FakeRetryQueue, FakeStateStore, Systems
 from tests.support.customers import UTC_NOON, make_customer
-
-
-class Directory:
-    def get(self, customer_id: str) -> Customer:
-        return make_customer(customer_id)
 
 
 class Orders:
@@ -35,20 +29,26 @@ class Orders:
         self.sent += orders
 
 
-def test_a_run_is_kept_once_when_it_ends_with_the_counts_of_all_its_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_is_kept_once_when_it_ends_with_the_counts_of_all_its_parts() -> None:
     results = iter([StageResult(False, RunCounts(synced=2)), StageResult(True, RunCounts(synced=3, failed=1), ("x",))])
-    monkeypatch.setitem(runner_module.STAGES, Stage.VENDORS, lambda ctx: next(results))
     state, orders = FakeStateStore(), Orders()
 
     @contextlib.contextmanager
     def no_systems(customer: Customer, budget: TimeBudget) -> Iterator[StageContext]:
         yield None  # type: ignore[misc]
 
-    runner = StageRunner(Directory(), state, orders, FakeRetryQueue(), no_systems, lambda: UTC_NOON)
+    runner = StageRunner(
+        FakeCustomerDirectory([make_customer("acme-build")]),
+        state,
+        orders,
+        FakeRetryQueue(),
+        no_systems,
+        lambda: UTC_NOON,
+    )
     order = WorkOrder(customer_id="acme-build", stage=Stage.VENDORS, cycle_id="cycle-7")
-    runner.run(order, TimeBudget.for_seconds(60))
+    runner.run(order, lambda ctx: next(results), TimeBudget.for_seconds(60))
     assert state.recent_runs("acme-build", Stage.VENDORS, 10) == [], "a continuing run is not kept yet"
-    runner.run(orders.sent[0], TimeBudget.for_seconds(60))
+    runner.run(orders.sent[0], lambda ctx: next(results), TimeBudget.for_seconds(60))
 
     (kept,) = state.recent_runs("acme-build", Stage.VENDORS, 10)
     assert (kept.state, kept.cycle_id, kept.counts.synced, kept.counts.failed) == (RunState.PARTIAL, "cycle-7", 5, 1)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ml_connector.kinds import Stage
 from ml_connector.preview import preview_stages
-from ml_connector.stage import Stage
 from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import MappingState
 from tests.fakes import Systems

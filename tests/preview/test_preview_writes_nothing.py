@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ml_cli.__main__ import main
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_local.session import STATE_FILE_NAME, LocalStack
 from sage_agent.simulated.generator import CompanyShape
 from tests.support.system import ConnectedCustomer, connected_customer

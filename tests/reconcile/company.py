@@ -3,8 +3,6 @@ connector would leave it, with the connector's mappings; tests then plant drift 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from pydantic import SecretStr
@@ -23,6 +21,7 @@ from ml_connector.domain.vendor_mapping import to_avid_vendor
 from ml_connector.reconcile import page_items
 from ml_connector.state.models import KeyMapping, MappingState
 from sage_agent.testing import RunningAgent
+from tests.fakes import FakeStateStore
 from tests.support.customers import UTC_NOON, customer_item
 
 
@@ -50,20 +49,18 @@ def secrets_of(agent: RunningAgent, avid: RunningAvid) -> CustomerSecrets:
     )
 
 
-@dataclass
-class MemoryMappings:
-    """The connector's key mappings, in memory (the MappingSource reconciliation reads)."""
+class MemoryMappings(FakeStateStore):
+    """The connector's state in memory, with a per-kind view of the key mappings reconciliation reads."""
 
-    by_kind: dict[str, dict[str, KeyMapping]] = field(default_factory=dict)
-
-    def put_mapping(self, mapping: KeyMapping) -> None:
-        self.by_kind.setdefault(mapping.kind, {})[mapping.source_key] = mapping
+    @property
+    def by_kind(self) -> dict[str, dict[str, KeyMapping]]:
+        view: dict[str, dict[str, KeyMapping]] = {}
+        for (_, kind, key), mapping in self.mappings.items():
+            view.setdefault(kind, {})[key] = mapping
+        return view
 
     def drop(self, kind: str, source_key: str) -> None:
-        del self.by_kind[kind][source_key]
-
-    def iter_mappings(self, customer_id: str, kind: str) -> Iterator[KeyMapping]:
-        return iter(list(self.by_kind.get(kind, {}).values()))
+        self.mappings = {k: m for k, m in self.mappings.items() if k[1:] != (kind, source_key)}
 
 
 class MappingSink(Protocol):

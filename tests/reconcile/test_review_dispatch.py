@@ -10,23 +10,14 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 
-from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.dispatch import dispatch_cycle
-from ml_connector.reviews import ReviewDispatch, ReviewOrder, fully_synced
-from ml_connector.stage import CYCLE
+from ml_connector.kinds import CYCLE
+from ml_connector.messages import ReviewOrder, WorkOrder
+from ml_connector.reviews import ReviewDispatch, fully_synced
 from ml_connector.state.history import ReviewTask
 from ml_connector.state.models import RunCounts, RunState
-from ml_connector.work import WorkOrder
-from tests.fakes import FakeStateStore
+from tests.fakes import FakeCustomerDirectory, FakeStateStore
 from tests.support.customers import UTC_NOON, make_customer
-
-
-class Directory:
-    def __init__(self, *customers: Customer) -> None:
-        self.customers = list(customers)
-
-    def load(self) -> tuple[list[Customer], list[InvalidCustomer]]:
-        return self.customers, []
 
 
 class Queue:
@@ -45,14 +36,16 @@ class Reviews:
         self.sent += orders
 
 
-def tick(directory: Directory, state: FakeStateStore, at: dt.datetime) -> tuple[list[WorkOrder], list[ReviewOrder]]:
+def tick(
+    directory: FakeCustomerDirectory, state: FakeStateStore, at: dt.datetime
+) -> tuple[list[WorkOrder], list[ReviewOrder]]:
     stages, reviews = Queue(), Reviews()
     dispatch_cycle(directory, state, stages, now=at, cycle_id=at.isoformat(), reviews=ReviewDispatch(state, reviews))
     return stages.sent, reviews.sent
 
 
 def test_a_customer_is_reconciled_at_once_and_then_every_reconcile_every_hours() -> None:
-    directory, state = Directory(make_customer("live-co", reconcile_every_hours=6)), FakeStateStore()
+    directory, state = FakeCustomerDirectory([make_customer("live-co", reconcile_every_hours=6)]), FakeStateStore()
 
     _, first = tick(directory, state, UTC_NOON)
     _, soon = tick(directory, state, UTC_NOON + dt.timedelta(hours=5, minutes=55))
@@ -65,7 +58,7 @@ def test_a_customer_is_reconciled_at_once_and_then_every_reconcile_every_hours()
 
 def test_a_first_run_dry_customer_gets_one_preview_and_no_stage_until_the_flag_is_cleared() -> None:
     dry = make_customer("new-co", first_run_dry=True)
-    directory, state = Directory(dry, make_customer("live-co")), FakeStateStore()
+    directory, state = FakeCustomerDirectory([dry, make_customer("live-co")]), FakeStateStore()
 
     stages, reviews = tick(directory, state, UTC_NOON)
     assert {o.customer_id for o in stages} == {"live-co"}

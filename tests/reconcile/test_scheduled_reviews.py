@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from ml_cli.__main__ import main
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.history import ReviewTask
 from ml_local.session import STATE_FILE_NAME, LocalStack
 from sage_agent.simulated.generator import CompanyShape

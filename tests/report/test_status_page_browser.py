@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ml_connector.failure_guide import FailureGroup
 from ml_connector.html_report import BAR_COLOUR, COUNT_SERIES, render_reconciliation_page, render_status_page
+from ml_connector.kinds import Stage
 from ml_connector.reconcile_report import (
     AvidTotals,
     ConnectorTotals,
@@ -17,7 +18,6 @@ from ml_connector.reconcile_report import (
     ReconciliationReport,
     SageTotals,
 )
-from ml_connector.stage import Stage
 from ml_connector.state.models import RunCounts, RunState
 from ml_connector.status_page import Latency, RunPoint, StatusPage
 from tests.report.chromium import visit

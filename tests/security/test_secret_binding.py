@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities import parameters
 
 from ml_connector.adapters.secrets import CustomerSecretsUnavailable, load_customer_secrets
 from ml_connector.customers import Customer, customer_to_item
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
 from ml_connector.state.models import RunState
-from ml_connector.work import WorkOrder
 from ml_local.session import LocalStack
 from tests.support.customers import customer_item
 

@@ -14,10 +14,10 @@ from avid_sim.testing import RunningAvid, running_avid
 from ml_cli.dead_letters import ReplaySelection, peek_dead_letters
 from ml_cli.dead_letters import replay_dead_letters as replay_from_dlq
 from ml_connector.customers import Customer, customer_to_item
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
 from ml_connector.state.dynamodb import DynamoStateStore
 from ml_connector.state.models import AuditEntry, RunCounts, StageRun
-from ml_connector.work import WorkOrder
 from ml_local.driver import DeliveryReport
 from ml_local.session import LocalStack
 from sage_agent.testing import RunningAgent, running_agent

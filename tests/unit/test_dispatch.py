@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import pytest
 
-from ml_connector.customers import Customer, InvalidCustomer, parse_customer_item
+from ml_connector.customers import InvalidCustomer, parse_customer_item
 from ml_connector.dispatch import STALE_AFTER, dispatch_cycle, due_stages, is_overdue, is_paused
-from ml_connector.stage import Stage
-from ml_connector.state.models import CustomerHealth, CustomerSnapshot, HealthStatus, RunState, StageRun
-from ml_connector.work import WorkOrder
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
+from ml_connector.state.models import CustomerHealth, HealthStatus, RunState, StageRun
+from tests.fakes import FakeCustomerDirectory, FakeStateStore, FakeWorkQueue
 from tests.support.customers import UTC_NOON, customer_item, make_customer
 
 
@@ -31,53 +31,6 @@ def run(
         queued_at=UTC_NOON - dt.timedelta(minutes=queued_minutes_ago),
         last_success_at=None if success_minutes_ago is None else UTC_NOON - dt.timedelta(minutes=success_minutes_ago),
     )
-
-
-class FakeLedger:
-    def __init__(self) -> None:
-        self.runs: dict[tuple[str, Stage], StageRun] = {}
-        self.health: dict[str, CustomerHealth] = {}
-
-    def snapshots(self, customer_ids: Sequence[str], stages: Sequence[Stage]) -> dict[str, CustomerSnapshot]:
-        return {
-            c: CustomerSnapshot(
-                runs={s: r for (rc, s), r in self.runs.items() if rc == c and s in stages}, health=self.health.get(c)
-            )
-            for c in customer_ids
-        }
-
-    def try_mark_queued(
-        self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime, stale_after: dt.timedelta
-    ) -> bool:
-        existing = self.runs.get((customer_id, stage))
-        if existing and existing.state.in_flight and existing.updated_at >= now - stale_after:
-            return False
-        self.runs[(customer_id, stage)] = StageRun(
-            customer_id=customer_id,
-            stage=stage,
-            state=RunState.QUEUED,
-            cycle_id=cycle_id,
-            updated_at=now,
-            queued_at=now,
-        )
-        return True
-
-
-class FakeDirectory:
-    def __init__(self, customers: list[Customer], invalid: list[InvalidCustomer] | None = None) -> None:
-        self.customers = customers
-        self.invalid = invalid or []
-
-    def load(self) -> tuple[list[Customer], list[InvalidCustomer]]:
-        return self.customers, self.invalid
-
-
-class FakeQueue:
-    def __init__(self) -> None:
-        self.sent: list[WorkOrder] = []
-
-    def send(self, orders: Sequence[WorkOrder]) -> None:
-        self.sent += orders
 
 
 @pytest.mark.parametrize(
@@ -118,7 +71,7 @@ def test_a_stage_that_never_synced_is_overdue(state: RunState, queued_minutes_ag
 
 
 def test_paused_customers_are_still_counted_overdue_and_unreachable_agents_reported() -> None:
-    ledger = FakeLedger()
+    ledger = FakeStateStore()
     ledger.runs[("acme-build", Stage.PAYMENTS)] = run(Stage.PAYMENTS, queued_minutes_ago=5, state=RunState.FAILED)
     ledger.health["acme-build"] = CustomerHealth(
         customer_id="acme-build",
@@ -126,7 +79,9 @@ def test_paused_customers_are_still_counted_overdue_and_unreachable_agents_repor
         since=UTC_NOON,
         retry_at=UTC_NOON + dt.timedelta(minutes=10),
     )
-    report = dispatch_cycle(FakeDirectory([make_customer()]), ledger, FakeQueue(), now=UTC_NOON, cycle_id="c1")
+    report = dispatch_cycle(
+        FakeCustomerDirectory([make_customer()]), ledger, FakeWorkQueue(), now=UTC_NOON, cycle_id="c1"
+    )
     assert report.paused == {"acme-build": "agent_offline"}
     assert report.overdue == ["acme-build"]
     assert report.agent_unreachable == ["acme-build"]
@@ -149,15 +104,17 @@ def test_a_cycle_queues_one_chained_order_per_customer_and_reports_the_rest() ->
     bad = parse_customer_item(customer_item("broken-co", bank_code="AB"))
     assert isinstance(bad, InvalidCustomer)
     paused = make_customer("paused-co")
-    ledger = FakeLedger()
+    ledger = FakeStateStore()
     ledger.health["paused-co"] = CustomerHealth(
         customer_id="paused-co",
         status=HealthStatus.AGENT_CREDENTIALS_REJECTED,
         since=UTC_NOON,
         retry_at=UTC_NOON + STALE_AFTER,
     )
-    queue = FakeQueue()
-    directory = FakeDirectory([make_customer("acme-build"), paused, make_customer("off-co", enabled=False)], [bad])
+    queue = FakeWorkQueue()
+    directory = FakeCustomerDirectory(
+        [make_customer("acme-build"), paused, make_customer("off-co", enabled=False)], [bad]
+    )
 
     report = dispatch_cycle(directory, ledger, queue, now=UTC_NOON, cycle_id="cycle-1")
 
@@ -194,20 +151,20 @@ def test_work_order_chain_and_continuation() -> None:
     assert WorkOrder(customer_id="a-b-c", stage=Stage.PAYMENTS, cycle_id="c").next_in_cycle() is None
 
 
-def test_the_cycle_runs_exactly_the_stages_the_runner_has() -> None:
-    from ml_connector.stage import CYCLE
-    from ml_connector.stages.runner import STAGES
+def test_a_preview_runs_every_stage_of_the_cycle() -> None:
+    from ml_connector.kinds import CYCLE
+    from ml_connector.preview import STAGE_FUNCTIONS
 
-    assert tuple(STAGES) == CYCLE
+    assert tuple(STAGE_FUNCTIONS) == CYCLE
 
 
 def test_a_cycle_that_runs_out_of_time_sends_what_it_marked_and_defers_the_rest() -> None:
     customers = [make_customer(f"cust-{n:03d}") for n in range(150)]
-    ledger, queue = FakeLedger(), FakeQueue()
+    ledger, queue = FakeStateStore(), FakeWorkQueue()
     checks = iter([True, False])
 
     report = dispatch_cycle(
-        FakeDirectory(customers), ledger, queue, now=UTC_NOON, cycle_id="c1", time_left=lambda: next(checks)
+        FakeCustomerDirectory(customers), ledger, queue, now=UTC_NOON, cycle_id="c1", time_left=lambda: next(checks)
     )
 
     assert len(queue.sent) == len(report.queued) == 100
@@ -215,6 +172,6 @@ def test_a_cycle_that_runs_out_of_time_sends_what_it_marked_and_defers_the_rest(
     marked = {customer_id for customer_id, _ in ledger.runs}
     assert marked == {f"cust-{n:03d}" for n in range(100)}, "nothing is marked queued without being sent"
 
-    later = dispatch_cycle(FakeDirectory(customers), ledger, queue, now=UTC_NOON, cycle_id="c2")
+    later = dispatch_cycle(FakeCustomerDirectory(customers), ledger, queue, now=UTC_NOON, cycle_id="c2")
     assert [o.customer_id for o in later.queued] == [f"cust-{n:03d}" for n in range(100, 150)]
     assert later.deferred == 0

@@ -18,8 +18,8 @@ from ml_connector.domain.avid import AvidPayment, InvalidPayment, PaymentWindow
 from ml_connector.domain.sage import GLAccount, OpenInvoice, SageVendor, SegmentValue
 from ml_connector.errors import AgentOffline, AvidAuthFailed, RetryLater, SageValidationFailed
 from ml_connector.health import is_paused, pause
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.stages.context import TimeBudget
 from ml_connector.stages.gl import sync_gl
 from ml_connector.stages.invoices import push_invoices

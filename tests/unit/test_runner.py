@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from ml_connector.customers import Customer
-from ml_connector.stage import Stage
-from ml_connector.stages import runner as runner_module
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
 from ml_connector.stages.context import StageContext, TimeBudget
 from ml_connector.stages.runner import StageRunner
 from ml_connector.state.models import RunState
-from ml_connector.work import WorkOrder
 from tests.support.customers import UTC_NOON, make_customer
 
 
@@ -52,16 +51,15 @@ def no_systems(customer: Customer, budget: TimeBudget) -> Iterator[StageContext]
     yield None  # type: ignore[misc]
 
 
-def test_a_stage_that_breaks_is_recorded_failed_and_delivered_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stage_that_breaks_is_recorded_failed_and_delivered_again() -> None:
     def broken(ctx: StageContext) -> Any:
         raise KeyError("Segments")
 
-    monkeypatch.setitem(runner_module.STAGES, Stage.VENDORS, broken)
     state = RecordingState()
     runner = StageRunner(Directory(), state, NoQueue(), NoQueue(), no_systems, lambda: UTC_NOON)  # type: ignore[arg-type]
     order = WorkOrder(customer_id="acme-build", stage=Stage.VENDORS, cycle_id="c", then=(Stage.GL,))
 
     with pytest.raises(KeyError):
-        runner.run(order, TimeBudget.for_seconds(60))
+        runner.run(order, broken, TimeBudget.for_seconds(60))
 
     assert state.finished == [(Stage.VENDORS, RunState.FAILED, "KeyError: 'Segments'; the run will be retried")]

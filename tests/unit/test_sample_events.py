@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
-from ml_connector.work import WorkOrder
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry, WorkOrder
 from ml_local.template import load_sam_template, resources_of_type
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -13,7 +13,7 @@ from ml_cli.commands import Commands, SharedOptions
 from ml_cli.commands.customer import known_customer
 from ml_cli.output import duration, print_json, table, when
 from ml_connector.failure_guide import suggested_fix
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.dynamodb import DynamoStateStore
 from ml_connector.state.models import MappingState, RunCounts, StageRun
 

@@ -7,7 +7,7 @@ import argparse
 from ml_cli.arguments import customer_id, deployment_from
 from ml_cli.commands import Commands, SharedOptions
 from ml_cli.commands.customer import existing_customer
-from ml_cli.customer_access import connector_logs_quiet, secrets_loader
+from ml_cli.customer_access import connector_logs_quiet, systems_opener
 from ml_cli.output import print_json, table
 from ml_connector.ping import PingReport, ping_customer
 
@@ -40,7 +40,7 @@ def ping_command(args: argparse.Namespace) -> int:
     deployment = deployment_from(args)
     customer = existing_customer(deployment, args.customer_id)
     with connector_logs_quiet():
-        report = ping_customer(customer, secrets_loader(deployment))
+        report = ping_customer(customer, systems_opener(deployment))
     if args.json:
         print_json(report)
     else:

@@ -15,10 +15,10 @@ from ml_cli.errors import OperationFailed
 from ml_cli.output import print_json, table
 from ml_connector.adapters.work_queue import SqsWorkQueue, WorkQueueSendError
 from ml_connector.customers import Customer
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
 from ml_connector.preview import DiscardingSealer, PreviewReport, RecordingRetries, preview_stages
-from ml_connector.stage import Stage
 from ml_connector.stages.context import StageContext, TimeBudget, utc_now
-from ml_connector.work import WorkOrder
 
 
 def register(commands: Commands, shared: SharedOptions) -> None:

@@ -15,7 +15,7 @@ from ml_cli.deployment import Deployment
 from ml_cli.output import duration, print_json, table, when
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.dispatch import is_paused
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.history import ReviewRecord, ReviewTask
 from ml_connector.state.models import CustomerHealth, HealthStatus, RunCounts, RunState
 

@@ -18,8 +18,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ml_connector.adapters.agent_tls import CertificatePinMismatch, agent_transport
+from ml_connector.adapters.backoff import BackoffPolicy, Logger, TransientFailure, parse_retry_after
 from ml_connector.adapters.pooled_client import PooledClient
-from ml_connector.adapters.retrying import Logger, RetryPolicy, TransientFailure, parse_retry_after
 from ml_connector.adapters.scrubbing import Scrubber
 from ml_connector.connections import AgentConnection
 from ml_connector.domain.sage import (
@@ -116,11 +116,11 @@ class AgentClient(PooledClient):
         connection: AgentConnection,
         agent_key: str,
         *,
-        retry_policy: RetryPolicy | None = None,
+        retry_policy: BackoffPolicy | None = None,
         logger: Logger | None = None,
     ) -> None:
         self._connection = connection
-        self._retry = retry_policy or RetryPolicy()
+        self._retry = retry_policy or BackoffPolicy()
         self._log: Logger = logger or logging.getLogger(__name__)
         self._scrubber = Scrubber([agent_key], [AGENT_KEY_HEADER])
         limits = httpx.Limits(

@@ -16,7 +16,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from ml_connector.adapters.retrying import Logger
+from ml_connector.adapters.backoff import Logger
 from ml_connector.connections import AgentTls, TlsMode
 
 

@@ -14,8 +14,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ml_connector.adapters.agent_tls import system_trust
+from ml_connector.adapters.backoff import BackoffPolicy, Logger, TransientFailure, parse_retry_after
 from ml_connector.adapters.pooled_client import PooledClient
-from ml_connector.adapters.retrying import Logger, RetryPolicy, TransientFailure, parse_retry_after
 from ml_connector.adapters.scrubbing import Scrubber
 from ml_connector.adapters.streams import IterableReader
 from ml_connector.connections import AvidConnection
@@ -94,11 +94,11 @@ class AvidClient(PooledClient):
         company_token: str,
         user_token: str,
         *,
-        retry_policy: RetryPolicy | None = None,
+        retry_policy: BackoffPolicy | None = None,
         logger: Logger | None = None,
     ) -> None:
         self._connection = connection
-        self._retry = retry_policy or RetryPolicy()
+        self._retry = retry_policy or BackoffPolicy()
         self._log: Logger = logger or logging.getLogger(__name__)
         self._scrubber = Scrubber(
             [company_token, user_token], [connection.company_token_header, connection.user_token_header]

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ml_connector.dispatch import Backlog
+from ml_connector.ports import Backlog
 
 _COUNTS = (
     "ApproximateNumberOfMessages",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ml_connector.retries import RecordRetry
+from ml_connector.messages import RecordRetry
 
 _SQS_BATCH = 10
 
@@ -29,3 +29,16 @@ class SqsRetryQueue:
             if response.get("Failed"):
                 failed = [f"{batch[int(f['Id'])].kind} {batch[int(f['Id'])].source_key}" for f in response["Failed"]]
                 raise RetryQueueSendError("could not queue for retry: " + ", ".join(failed))
+
+
+class SqsRetryDelay:
+    """Pushes a retry message's next delivery out by setting its visibility timeout."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )

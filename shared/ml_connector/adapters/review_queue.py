@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ml_connector.adapters.work_queue import WorkQueueSendError, send_fifo
-from ml_connector.reviews import ReviewOrder
+from ml_connector.messages import ReviewOrder
 
 
 class ReviewQueueSettings(BaseModel):

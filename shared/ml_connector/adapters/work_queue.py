@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from ml_connector.stage import Stage
-from ml_connector.work import WorkOrder
+from ml_connector.kinds import Stage
+from ml_connector.messages import WorkOrder
 
 _SQS_BATCH = 10
 

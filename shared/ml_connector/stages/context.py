@@ -7,18 +7,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from ml_connector import fault_points
 from ml_connector.customers import Customer
-from ml_connector.ports import AvidConnect, SageAgent
-from ml_connector.retries import RetryQueue
-from ml_connector.state.store import StateStore
-
-
-class Sealer(Protocol):
-    def seal(self, payload: Any, context: dict[str, str]) -> dict[str, str]: ...
-    def open(self, sealed: dict[str, str], context: dict[str, str]) -> Any: ...
+from ml_connector.ports import AvidConnect, RetryQueue, SageAgent, Sealer, StateStore
 
 
 @dataclass

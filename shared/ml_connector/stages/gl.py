@@ -11,16 +11,14 @@ from collections.abc import Sequence
 from ml_connector.domain.gl_mapping import account_code, segment_group_name, segment_value_code
 from ml_connector.domain.sage import GLAccount, GLSegment, Page, SegmentValue
 from ml_connector.errors import CustomerUnavailable
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import RecordKind, Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.stages.batch_upsert import Upsert, upsert_batch
 from ml_connector.stages.change_stream import run_change_stream
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
 
-ACCOUNT_KIND = "gl-account"
-VALUE_KIND = "segment-value"
 ACCOUNTS_STREAM = "gl-accounts"
 
 
@@ -51,7 +49,7 @@ def sync_gl(ctx: StageContext) -> StageResult:
     for segment in synced_segments(ctx):
 
         def handle_values(page: Page[SegmentValue], _: frozenset[str], segment: GLSegment = segment) -> None:
-            ledger.unreadable(VALUE_KIND, page.invalid)
+            ledger.unreadable(RecordKind.SEGMENT_VALUE, page.invalid)
             push_segment_values(ctx, ledger, segment, page.items)
             ledger.flush()
 
@@ -66,7 +64,7 @@ def sync_gl(ctx: StageContext) -> StageResult:
             return ledger.result(False)
 
     def handle_accounts(page: Page[GLAccount], _: frozenset[str]) -> None:
-        ledger.unreadable(ACCOUNT_KIND, page.invalid)
+        ledger.unreadable(RecordKind.GL_ACCOUNT, page.invalid)
         push_accounts(ctx, ledger, page.items)
         ledger.flush()
 
@@ -102,7 +100,7 @@ def push_segment_values(
                 details={"segment_no": value.segment_no, "code": value.sub_account_code, "active": code.is_active},
             )
         )
-    upsert_batch(ctx, ledger, VALUE_KIND, upserts, ctx.avid.upsert_enterprise_codes)
+    upsert_batch(ctx, ledger, RecordKind.SEGMENT_VALUE, upserts, ctx.avid.upsert_enterprise_codes)
 
 
 def push_accounts(ctx: StageContext, ledger: RecordLedger, accounts: Sequence[GLAccount]) -> None:
@@ -122,22 +120,24 @@ def push_accounts(ctx: StageContext, ledger: RecordLedger, accounts: Sequence[GL
                 },
             )
         )
-    upsert_batch(ctx, ledger, ACCOUNT_KIND, upserts, ctx.avid.upsert_enterprise_codes)
+    upsert_batch(ctx, ledger, RecordKind.GL_ACCOUNT, upserts, ctx.avid.upsert_enterprise_codes)
 
 
 def retry_gl_record(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
     """Read the code again by key: a retry sends it as it is in Sage now."""
-    if retry.kind == VALUE_KIND:
+    if retry.kind == RecordKind.SEGMENT_VALUE:
         segment_no, _, code = retry.source_key.partition("-")
         value = ctx.agent.segment_value(int(segment_no), code)
         segment = next((s for s in synced_segments(ctx) if s.segment_no == int(segment_no)), None)
         if value is None or segment is None:
-            ledger.skipped(VALUE_KIND, retry.source_key, "no longer in Sage 100 (or its segment is not synced)")
+            ledger.skipped(
+                RecordKind.SEGMENT_VALUE, retry.source_key, "no longer in Sage 100 (or its segment is not synced)"
+            )
             return
         push_segment_values(ctx, ledger, segment, [value])
         return
     account = ctx.agent.gl_account(retry.source_key)
     if account is None:
-        ledger.skipped(ACCOUNT_KIND, retry.source_key, "no longer in Sage 100; nothing to send")
+        ledger.skipped(RecordKind.GL_ACCOUNT, retry.source_key, "no longer in Sage 100; nothing to send")
         return
     push_accounts(ctx, ledger, [account])

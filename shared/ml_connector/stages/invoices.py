@@ -30,17 +30,15 @@ from ml_connector.domain.invoice_mapping import (
 )
 from ml_connector.domain.sage import OpenInvoice, Page
 from ml_connector.errors import AvidRejected, RecordRejected, RetryLater
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import RecordKind, Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.stages.change_stream import record_stamp, run_change_stream
 from ml_connector.stages.context import StageContext
-from ml_connector.stages.gl import ACCOUNT_KIND, VALUE_KIND, synced_segments
+from ml_connector.stages.gl import synced_segments
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
-from ml_connector.stages.vendors import KIND as VENDOR_KIND
 from ml_connector.state.models import AuditEvent, KeyMapping, LeaseOutcome, MappingState, OutstandingInvoice
 
-KIND = "invoice"
 STREAM = "invoices"
 BEFORE_APPROVAL = frozenset({InvoiceStatus.RECEIVED, InvoiceStatus.IN_APPROVAL})
 # The open-balance check reads Sage's whole open list in pages this large.
@@ -67,10 +65,10 @@ def push_invoices(ctx: StageContext) -> StageResult:
 
     def handle(page: Page[OpenInvoice], finished: frozenset[str]) -> frozenset[str] | None:
         if not finished:
-            ledger.unreadable(KIND, page.invalid)
+            ledger.unreadable(RecordKind.INVOICE, page.invalid)
         todo = [i for i in page.items if record_stamp(i) not in finished]
-        vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, (vendor_code(i) for i in todo))
-        existing = ctx.state.get_mappings(ctx.customer_id, KIND, (i.key for i in todo))
+        vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, (vendor_code(i) for i in todo))
+        existing = ctx.state.get_mappings(ctx.customer_id, RecordKind.INVOICE, (i.key for i in todo))
         done = set(finished)
         for invoice in todo:
             if ctx.budget.exhausted():
@@ -105,20 +103,22 @@ def load_coding_book(ctx: StageContext) -> CodingBook:
     """The customer's whole chart as the gl stage synced it (one read per run)."""
     return _coding_book(
         ctx,
-        ctx.state.iter_mappings(ctx.customer_id, ACCOUNT_KIND),
-        ctx.state.iter_mappings(ctx.customer_id, VALUE_KIND),
+        ctx.state.iter_mappings(ctx.customer_id, RecordKind.GL_ACCOUNT),
+        ctx.state.iter_mappings(ctx.customer_id, RecordKind.SEGMENT_VALUE),
     )
 
 
 def coding_book_for(ctx: StageContext, invoice: OpenInvoice) -> CodingBook:
     """Just the accounts and segment values one invoice names (a retry or a release reads no more)."""
-    accounts = ctx.state.get_mappings(ctx.customer_id, ACCOUNT_KIND, (line.account_key for line in invoice.lines))
+    accounts = ctx.state.get_mappings(
+        ctx.customer_id, RecordKind.GL_ACCOUNT, (line.account_key for line in invoice.lines)
+    )
     value_keys = {
         f"{segment_no}-{code}"
         for mapping in accounts.values()
         for segment_no, code in dict(mapping.details.get("segments", {})).items()
     }
-    values = ctx.state.get_mappings(ctx.customer_id, VALUE_KIND, value_keys)
+    values = ctx.state.get_mappings(ctx.customer_id, RecordKind.SEGMENT_VALUE, value_keys)
     return _coding_book(ctx, accounts.values(), values.values())
 
 
@@ -144,13 +144,13 @@ def _coding_book(ctx: StageContext, accounts: Iterable[KeyMapping], values: Iter
 
 def release_waiting(ctx: StageContext, ledger: RecordLedger, book: CodingBook) -> bool:
     """Push the waiting invoices whose blocker has cleared (read again by key). False if the budget ran out."""
-    waiting = ledger.waiting_records(KIND)
+    waiting = ledger.waiting_records(RecordKind.INVOICE)
     vendor_codes = [
         f.blocked_by.removeprefix(VENDOR_BLOCKER)
         for f in waiting
         if f.blocked_by and f.blocked_by.startswith(VENDOR_BLOCKER)
     ]
-    vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, vendor_codes)
+    vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, vendor_codes)
     for failure in waiting:
         blocker = failure.blocked_by or ""
         if not _blocker_cleared(ctx, blocker, book, vendors):
@@ -167,7 +167,7 @@ def _blocker_cleared(ctx: StageContext, blocker: str, book: CodingBook, vendors:
         code = blocker.removeprefix(VENDOR_BLOCKER)
         return vendor_blocker(ctx, code, vendors.get(code)) is None
     if blocker.startswith(LEASE_BLOCKER):
-        held = ctx.state.get_mapping(ctx.customer_id, KIND, blocker.removeprefix(LEASE_BLOCKER))
+        held = ctx.state.get_mapping(ctx.customer_id, RecordKind.INVOICE, blocker.removeprefix(LEASE_BLOCKER))
         expires = held.lease_expires_at if held is not None else None
         return held is None or held.state is MappingState.SYNCED or expires is None or expires < ctx.clock()
     return blocker_cleared(blocker, book)
@@ -200,7 +200,7 @@ def push_invoice(
 ) -> None:
     key = invoice.key
     if invoice.invoice_date < ctx.customer.invoice_start_date:
-        ledger.skipped(KIND, key, f"dated {invoice.invoice_date}, before the invoice start date")
+        ledger.skipped(RecordKind.INVOICE, key, f"dated {invoice.invoice_date}, before the invoice start date")
         return
     try:
         waits = vendor_blocker(ctx, vendor_code(invoice), vendors.get(vendor_code(invoice)))
@@ -217,11 +217,11 @@ def push_invoice(
             mapping = _create_once(ctx, ledger, invoice, limited_to_open_balance(invoice, new_invoice), digest)
             _sync_image(ctx, ledger, invoice, mapping, just_created=True)
     except InvoiceWaits as waiting:
-        ledger.waiting(KIND, key, str(waiting), blocked_by=waiting.blocker)
+        ledger.waiting(RecordKind.INVOICE, key, str(waiting), blocked_by=waiting.blocker)
     except RetryLater as error:
-        ledger.failed(KIND, key, str(error), retryable=True)
+        ledger.failed(RecordKind.INVOICE, key, str(error), retryable=True)
     except RecordRejected as error:
-        ledger.failed(KIND, key, str(error), retryable=False)
+        ledger.failed(RecordKind.INVOICE, key, str(error), retryable=False)
 
 
 def _update_existing(
@@ -235,7 +235,7 @@ def _update_existing(
     if _sync_image(ctx, ledger, invoice, mapping, just_created=False):
         ledger.counts.synced += 1
     else:
-        ledger.unchanged(KIND, invoice.key)
+        ledger.unchanged(RecordKind.INVOICE, invoice.key)
 
 
 def _create_once(
@@ -244,14 +244,16 @@ def _create_once(
     """Create the invoice in AvidXchange exactly once, whatever happened to earlier attempts."""
     key = invoice.key
     ledger.read(
-        KIND, key, f"open invoice {new_invoice.gross_amount} changed in Sage {invoice.updated_at:%Y-%m-%d %H:%M:%S}"
+        RecordKind.INVOICE,
+        key,
+        f"open invoice {new_invoice.gross_amount} changed in Sage {invoice.updated_at:%Y-%m-%d %H:%M:%S}",
     )
     detail = f"transformed; content sha256 {digest}"
     if new_invoice.gross_amount != invoice.invoice_amt:
         detail += f"; pushed for its open balance {invoice.balance} of {invoice.invoice_amt} (partly paid in Sage)"
-    ledger.note(KIND, key, detail, event=AuditEvent.TRANSFORMED)
+    ledger.note(RecordKind.INVOICE, key, detail, event=AuditEvent.TRANSFORMED)
     lease = ctx.state.acquire_lease(
-        ctx.customer_id, KIND, key, owner=ctx.worker_id, now=ctx.clock(), expires_at=ctx.lease_expiry()
+        ctx.customer_id, RecordKind.INVOICE, key, owner=ctx.worker_id, now=ctx.clock(), expires_at=ctx.lease_expiry()
     )
     if lease.outcome is LeaseOutcome.SYNCED and lease.mapping is not None:  # another worker finished it meanwhile
         return lease.mapping
@@ -273,12 +275,17 @@ def _create_once(
             )
         if found:
             created = found[0]
-            ledger.note(KIND, key, "found in AvidXchange after an interrupted create; adopted", remote_id=created.id)
+            ledger.note(
+                RecordKind.INVOICE,
+                key,
+                "found in AvidXchange after an interrupted create; adopted",
+                remote_id=created.id,
+            )
     if created is None:
         try:
             created = ctx.avid.create_invoice(new_invoice)
         except AvidRejected as refused:
-            ctx.state.release_lease(ctx.customer_id, KIND, key, ctx.worker_id)
+            ctx.state.release_lease(ctx.customer_id, RecordKind.INVOICE, key, ctx.worker_id)
             if vendor_blocker(ctx, new_invoice.vendor_external_code, _vendor_mapping(ctx, new_invoice)) is None:
                 raise
             # Held vendors' invoices go to approval by setting; AvidXchange refusing them is a wait, not a failure.
@@ -288,12 +295,12 @@ def _create_once(
                 blocker=VENDOR_BLOCKER + new_invoice.vendor_external_code,
             ) from None
         except RecordRejected:
-            ctx.state.release_lease(ctx.customer_id, KIND, key, ctx.worker_id)
+            ctx.state.release_lease(ctx.customer_id, RecordKind.INVOICE, key, ctx.worker_id)
             raise
         fault_points.reach("invoice.created")
     mapping = KeyMapping(
         customer_id=ctx.customer_id,
-        kind=KIND,
+        kind=RecordKind.INVOICE,
         source_key=key,
         state=MappingState.SYNCED,
         remote_id=created.id,
@@ -315,7 +322,7 @@ def _create_once(
         else []
     )
     ledger.synced(
-        KIND,
+        RecordKind.INVOICE,
         key,
         mapping=mapping,
         detail=f"created in AvidXchange with status {created.status}",
@@ -326,7 +333,7 @@ def _create_once(
 
 
 def _vendor_mapping(ctx: StageContext, new_invoice: NewInvoice) -> KeyMapping | None:
-    return ctx.state.get_mapping(ctx.customer_id, VENDOR_KIND, new_invoice.vendor_external_code)
+    return ctx.state.get_mapping(ctx.customer_id, RecordKind.VENDOR, new_invoice.vendor_external_code)
 
 
 def _flag_change(
@@ -341,14 +348,18 @@ def _flag_change(
     else:
         action = f"it is {status} in AvidXchange: review it with the AP team before it is paid"
     ledger.drifted(
-        KIND,
+        RecordKind.INVOICE,
         invoice.key,
         f"invoice {invoice.key} changed in Sage 100 after it was pushed (amount {invoice.invoice_amt}, lines or"
         f" dates); {action}",
     )
     updated = mapping.model_copy(update={"content_hash": digest, "synced_at": ctx.clock()})
     ledger.effect(
-        KIND, invoice.key, mapping=updated, detail=f"changed in Sage after the push; {action}", event=AuditEvent.NOTED
+        RecordKind.INVOICE,
+        invoice.key,
+        mapping=updated,
+        detail=f"changed in Sage after the push; {action}",
+        event=AuditEvent.NOTED,
     )
     return updated
 
@@ -362,7 +373,7 @@ def _sync_image(
         if mapping.details.get("image") is None:
             no_image = mapping.model_copy(update={"details": {**mapping.details, "image": "none"}})
             ledger.effect(
-                KIND,
+                RecordKind.INVOICE,
                 key,
                 mapping=no_image,
                 detail="no scanned image in Sage; pushed without one",
@@ -372,7 +383,10 @@ def _sync_image(
     with ctx.agent.invoice_image(invoice.ap_division_no, invoice.vendor_no, invoice.invoice_no) as image:
         if image is None:
             ledger.note(
-                KIND, key, "Sage lists an image but the agent has none; pushed without one", remote_id=mapping.remote_id
+                RecordKind.INVOICE,
+                key,
+                "Sage lists an image but the agent has none; pushed without one",
+                remote_id=mapping.remote_id,
             )
             return False
         if image.sha256 is not None and image.sha256 in (
@@ -417,7 +431,7 @@ def _store_image(
 ) -> None:
     details = {**mapping.details, "image": "uploaded", "image_sha256": sha256, "image_type": content_type}
     ledger.effect(
-        KIND,
+        RecordKind.INVOICE,
         invoice.key,
         mapping=mapping.model_copy(update={"details": details}),
         detail=f"image {content_type} {how}, sha256 {sha256}",
@@ -475,9 +489,9 @@ def _confirm_drift(ctx: StageContext, ledger: RecordLedger, key: str) -> None:
             f"invoice {key}: Sage 100's open balance is {invoice.balance}, but AvidXchange may pay {pushed.balance}"
             f" on it as {pushed.remote_id} (paid or credited outside AvidXchange); adjust or reject it there"
         )
-    ledger.drifted(KIND, key, reason)
+    ledger.drifted(RecordKind.INVOICE, key, reason)
     ledger.effect(
-        KIND,
+        RecordKind.INVOICE,
         key,
         mapping=None,
         detail="flagged: " + reason,
@@ -487,11 +501,13 @@ def _confirm_drift(ctx: StageContext, ledger: RecordLedger, key: str) -> None:
 
 
 def _no_longer_open(ctx: StageContext, ledger: RecordLedger, key: str) -> None:
-    mapping = ctx.state.get_mapping(ctx.customer_id, KIND, key)
+    mapping = ctx.state.get_mapping(ctx.customer_id, RecordKind.INVOICE, key)
     if mapping is not None and mapping.state is MappingState.SYNCED:
-        ledger.skipped(KIND, key, f"no longer open in Sage (paid or removed); in AvidXchange as {mapping.remote_id}")
+        ledger.skipped(
+            RecordKind.INVOICE, key, f"no longer open in Sage (paid or removed); in AvidXchange as {mapping.remote_id}"
+        )
     else:
-        ledger.skipped(KIND, key, "no longer open in Sage (paid or removed); not created in AvidXchange")
+        ledger.skipped(RecordKind.INVOICE, key, "no longer open in Sage (paid or removed); not created in AvidXchange")
 
 
 def read_invoice(ctx: StageContext, key: str) -> OpenInvoice | None:
@@ -507,8 +523,8 @@ def push_again(ctx: StageContext, ledger: RecordLedger, key: str, book: CodingBo
     if invoice is None:
         _no_longer_open(ctx, ledger, key)
         return
-    vendors = ctx.state.get_mappings(ctx.customer_id, VENDOR_KIND, [vendor_code(invoice)])
-    existing = ctx.state.get_mapping(ctx.customer_id, KIND, invoice.key)
+    vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, [vendor_code(invoice)])
+    existing = ctx.state.get_mapping(ctx.customer_id, RecordKind.INVOICE, invoice.key)
     push_invoice(ctx, ledger, invoice, book or coding_book_for(ctx, invoice), vendors, existing)
 
 

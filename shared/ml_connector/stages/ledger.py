@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ml_connector.domain.sage import InvalidRecord
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.result import StageResult
 from ml_connector.state.history import SkippedRecord

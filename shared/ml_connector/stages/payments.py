@@ -22,14 +22,13 @@ from ml_connector.domain.payment_mapping import (
 )
 from ml_connector.domain.sage import ManualCheck, OpenInvoice, RecordedManualCheck
 from ml_connector.errors import PaymentAlreadyExists, RecordRejected, RetryLater
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import RecordKind, Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
 from ml_connector.state.models import AuditEvent, Cursor, KeyMapping, MappingState
 
-KIND = "payment"
 STREAM = "payments"
 
 
@@ -70,7 +69,7 @@ def _post_window(ctx: StageContext, ledger: RecordLedger, window: PaymentWindow)
     """Every payment of the window to a final state; False when the time budget ran out first."""
     for invalid in window.invalid:
         ledger.failed(
-            KIND,
+            RecordKind.PAYMENT,
             invalid.payment_id,
             f"payment {invalid.payment_id} breaks the AvidConnect contract ({invalid.errors}); nothing was posted."
             " Record it in Sage 100 by hand, or replay it once AvidXchange corrects it",
@@ -86,18 +85,24 @@ def _post_window(ctx: StageContext, ledger: RecordLedger, window: PaymentWindow)
 
 def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment) -> None:
     key = payment.payment_id
-    mapping = ctx.state.get_mapping(ctx.customer_id, KIND, key)
+    mapping = ctx.state.get_mapping(ctx.customer_id, RecordKind.PAYMENT, key)
     status = payment.status.description
     if status is PaymentStatus.VOID:
         _voided(ctx, ledger, payment, mapping)
         return
     if mapping is not None and mapping.state is MappingState.SYNCED:
-        ledger.unchanged(KIND, key)
+        ledger.unchanged(RecordKind.PAYMENT, key)
         return
     if not is_due_for_posting(payment, ctx.customer.settle_on):
-        ledger.skipped(KIND, key, f"payment {payment.number} is {status}; posted once {ctx.customer.settle_on}")
+        ledger.skipped(
+            RecordKind.PAYMENT, key, f"payment {payment.number} is {status}; posted once {ctx.customer.settle_on}"
+        )
         return
-    ledger.read(KIND, key, f"payment {payment.number} {payment.amount} {status}, {payment.payment_method.description}")
+    ledger.read(
+        RecordKind.PAYMENT,
+        key,
+        f"payment {payment.number} {payment.amount} {status}, {payment.payment_method.description}",
+    )
     try:
         recorded = ctx.agent.manual_check(ctx.customer.bank_code, derive_check_no(payment))
         if recorded is not None:
@@ -105,12 +110,12 @@ def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment) 
             return
         check = to_manual_check(payment, bank_code=ctx.customer.bank_code, open_invoices=_open_invoices(ctx, payment))
         detail = f"transformed into manual check {check.key} for {check.check_amount}"
-        ledger.note(KIND, key, detail, event=AuditEvent.TRANSFORMED)
+        ledger.note(RecordKind.PAYMENT, key, detail, event=AuditEvent.TRANSFORMED)
         _post_once(ctx, ledger, payment, check)
     except RetryLater as error:
-        ledger.failed(KIND, key, str(error), retryable=True)
+        ledger.failed(RecordKind.PAYMENT, key, str(error), retryable=True)
     except RecordRejected as error:
-        ledger.failed(KIND, key, str(error), retryable=False)
+        ledger.failed(RecordKind.PAYMENT, key, str(error), retryable=False)
 
 
 def _open_invoices(ctx: StageContext, payment: AvidPayment) -> dict[str, OpenInvoice]:
@@ -156,11 +161,11 @@ def _store(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, check_
         if payment.payment_id not in o.paid_by
     ]
     ledger.synced(
-        KIND,
+        RecordKind.PAYMENT,
         payment.payment_id,
         mapping=KeyMapping(
             customer_id=ctx.customer_id,
-            kind=KIND,
+            kind=RecordKind.PAYMENT,
             source_key=payment.payment_id,
             state=MappingState.SYNCED,
             remote_id=check_key,
@@ -177,7 +182,9 @@ def _store(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, check_
 def _voided(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, mapping: KeyMapping | None) -> None:
     key = payment.payment_id
     if mapping is None or mapping.state is not MappingState.SYNCED:
-        ledger.skipped(KIND, key, f"payment {payment.number} was voided in AvidXchange before it was posted")
+        ledger.skipped(
+            RecordKind.PAYMENT, key, f"payment {payment.number} was voided in AvidXchange before it was posted"
+        )
         return
     if mapping.details.get("voided"):
         return  # flagged when first seen; the open failure stays until the AP team resolves it
@@ -185,15 +192,17 @@ def _voided(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, mappi
         f"payment {payment.number} was voided in AvidXchange after it was posted to Sage 100 as manual check"
         f" {mapping.remote_id}; void that check in Sage 100 (the connector never reverses postings)"
     )
-    ledger.flagged(KIND, key, error)
+    ledger.flagged(RecordKind.PAYMENT, key, error)
     flagged = mapping.model_copy(update={"details": {**mapping.details, "voided": True}})
-    ledger.effect(KIND, key, mapping=flagged, detail="flagged as voided after posting", event=AuditEvent.NOTED)
+    ledger.effect(
+        RecordKind.PAYMENT, key, mapping=flagged, detail="flagged as voided after posting", event=AuditEvent.NOTED
+    )
 
 
 def retry_payment(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
     """Read the payment again: it may have been voided or changed since it failed."""
     payment = ctx.avid.get_payment(retry.source_key)
     if payment is None:
-        ledger.skipped(KIND, retry.source_key, "the payment no longer exists in AvidXchange")
+        ledger.skipped(RecordKind.PAYMENT, retry.source_key, "the payment no longer exists in AvidXchange")
         return
     post_payment(ctx, ledger, payment)

@@ -5,30 +5,22 @@ reason again, raises: the message stays on the retry queue (SQS dead-letters it 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-from ml_connector.retries import RecordRetry, RetryQueue
+from ml_connector.kinds import RecordKind
+from ml_connector.messages import RecordRetry
+from ml_connector.ports import RetryQueue, StateStore
 from ml_connector.stages.context import StageContext
-from ml_connector.stages.gl import ACCOUNT_KIND, VALUE_KIND, retry_gl_record
-from ml_connector.stages.invoices import KIND as INVOICE_KIND
+from ml_connector.stages.gl import retry_gl_record
 from ml_connector.stages.invoices import retry_invoice
 from ml_connector.stages.ledger import RecordLedger
-from ml_connector.stages.payments import KIND as PAYMENT_KIND
 from ml_connector.stages.payments import retry_payment
-from ml_connector.stages.vendors import KIND as VENDOR_KIND
 from ml_connector.stages.vendors import retry_vendor
 from ml_connector.state.models import AuditEvent, FailedRecord
-from ml_connector.state.store import StateStore
 
-RetryHandler = Callable[[StageContext, RecordLedger, RecordRetry], None]
-
-RETRY_HANDLERS: dict[str, RetryHandler] = {
-    VENDOR_KIND: retry_vendor,
-    ACCOUNT_KIND: retry_gl_record,
-    VALUE_KIND: retry_gl_record,
-    INVOICE_KIND: retry_invoice,
-    PAYMENT_KIND: retry_payment,
-}
+# A failed record's next delivery waits 2, 6, 18, 54, ... minutes (capped at SQS's 12 hours).
+FIRST_DELAY_SECONDS = 120
+DELAY_FACTOR = 3
+MAX_DELAY_SECONDS = 12 * 60 * 60
 
 
 class RecordStillFailing(Exception):
@@ -36,17 +28,28 @@ class RecordStillFailing(Exception):
 
 
 def retry_record(ctx: StageContext, retry: RecordRetry, *, receive_count: int) -> None:
-    handler = RETRY_HANDLERS.get(retry.kind)
-    if handler is None:
-        raise RecordStillFailing(f"{retry.kind} {retry.source_key}: no retry handler for records of kind {retry.kind}")
     ledger = RecordLedger(ctx, retry.stage, requeue=False)
     ledger.note(
         retry.kind, retry.source_key, f"retry attempt {receive_count}: {retry.reason}", event=AuditEvent.RETRIED
     )
-    handler(ctx, ledger, retry)
+    match retry.kind:
+        case RecordKind.VENDOR:
+            retry_vendor(ctx, ledger, retry)
+        case RecordKind.GL_ACCOUNT | RecordKind.SEGMENT_VALUE:
+            retry_gl_record(ctx, ledger, retry)
+        case RecordKind.INVOICE:
+            retry_invoice(ctx, ledger, retry)
+        case RecordKind.PAYMENT:
+            retry_payment(ctx, ledger, retry)
     ledger.flush()
     if ledger.retryable_failures:
         raise RecordStillFailing("; ".join(ledger.errors))
+
+
+def next_delivery_delay(receive_count: int) -> int:
+    """Seconds until a record that failed on its ``receive_count``-th delivery is delivered again."""
+    delay: int = FIRST_DELAY_SECONDS * DELAY_FACTOR ** max(0, receive_count - 1)
+    return min(delay, MAX_DELAY_SECONDS)
 
 
 def park(state: StateStore, retry: RecordRetry) -> None:

@@ -10,37 +10,18 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
 
-from ml_connector.customers import Customer, InvalidCustomer
-from ml_connector.dispatch import WorkQueue
+from ml_connector.customers import Customer
 from ml_connector.errors import CustomerUnavailable
 from ml_connector.health import healthy, pause
-from ml_connector.retries import RetryQueue
-from ml_connector.stage import Stage
+from ml_connector.messages import WorkOrder
+from ml_connector.ports import CustomerDirectory, RetryQueue, StateStore, WorkQueue
 from ml_connector.stages.context import StageContext, TimeBudget
-from ml_connector.stages.gl import sync_gl
-from ml_connector.stages.invoices import push_invoices
-from ml_connector.stages.payments import post_payments
 from ml_connector.stages.result import StageResult
 from ml_connector.stages.retry import requeue_parked
-from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import HealthStatus, RunCounts, RunState
-from ml_connector.state.store import StateStore
-from ml_connector.work import WorkOrder
 
 StageFunction = Callable[[StageContext], StageResult]
-
-STAGES: dict[Stage, StageFunction] = {
-    Stage.VENDORS: sync_vendors,
-    Stage.GL: sync_gl,
-    Stage.INVOICES: push_invoices,
-    Stage.PAYMENTS: post_payments,
-}
-
-
-class CustomerLookup(Protocol):
-    def get(self, customer_id: str) -> Customer | InvalidCustomer | None: ...
 
 
 OpenContext = Callable[[Customer, TimeBudget], AbstractContextManager[StageContext]]
@@ -54,25 +35,23 @@ class RunOutcome:
 
 @dataclass
 class StageRunner:
-    customers: CustomerLookup
+    customers: CustomerDirectory
     state: StateStore
     work: WorkQueue
     retries: RetryQueue
     open_context: OpenContext
     clock: Callable[[], dt.datetime]
 
-    def run(self, order: WorkOrder, budget: TimeBudget) -> RunOutcome:
+    def run(self, order: WorkOrder, sync: StageFunction, budget: TimeBudget) -> RunOutcome:
+        """Run ``sync`` (the order's stage) for the order's customer, then queue what comes next."""
         customer = self.customers.get(order.customer_id)
         if not isinstance(customer, Customer):
             problem = customer.describe() if customer else f"customer {order.customer_id} has no customer item"
             return self._finish(order, RunState.FAILED, RunCounts(), problem)
-        stage_function = STAGES.get(order.stage)
-        if stage_function is None:
-            return self._finish(order, RunState.FAILED, RunCounts(), f"stage {order.stage} is not available yet")
         self.state.mark_running(order.customer_id, order.stage, order.cycle_id, self.clock())
         try:
             with self.open_context(customer, budget) as ctx:
-                result = stage_function(ctx)
+                result = sync(ctx)
         except CustomerUnavailable as error:
             pause(self.state, customer.customer_id, error, self.clock())
             for later in (order.stage, *order.then):

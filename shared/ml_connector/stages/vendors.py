@@ -6,15 +6,14 @@ from collections.abc import Sequence
 
 from ml_connector.domain.sage import Page, SageVendor
 from ml_connector.domain.vendor_mapping import to_avid_vendor, vendor_is_payable
-from ml_connector.retries import RecordRetry
-from ml_connector.stage import Stage
+from ml_connector.kinds import RecordKind, Stage
+from ml_connector.messages import RecordRetry
 from ml_connector.stages.batch_upsert import Upsert, upsert_batch
 from ml_connector.stages.change_stream import run_change_stream
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
 
-KIND = "vendor"
 STREAM = "vendors"
 
 
@@ -23,7 +22,7 @@ def sync_vendors(ctx: StageContext) -> StageResult:
     agent_now = ctx.agent.health().server_time
 
     def handle(page: Page[SageVendor], _: frozenset[str]) -> None:
-        ledger.unreadable(KIND, page.invalid)
+        ledger.unreadable(RecordKind.VENDOR, page.invalid)
         push_vendors(ctx, ledger, page.items)
         ledger.flush()
 
@@ -53,7 +52,7 @@ def push_vendors(ctx: StageContext, ledger: RecordLedger, vendors: Sequence[Sage
         )
         for vendor in vendors
     ]
-    upsert_batch(ctx, ledger, KIND, upserts, ctx.avid.upsert_vendors)
+    upsert_batch(ctx, ledger, RecordKind.VENDOR, upserts, ctx.avid.upsert_vendors)
 
 
 def retry_vendor(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -> None:
@@ -61,6 +60,6 @@ def retry_vendor(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) ->
     division, _, vendor_no = retry.source_key.partition("-")
     vendor = ctx.agent.vendor(division, vendor_no)
     if vendor is None:
-        ledger.skipped(KIND, retry.source_key, "no longer in Sage 100; nothing to send")
+        ledger.skipped(RecordKind.VENDOR, retry.source_key, "no longer in Sage 100; nothing to send")
         return
     push_vendors(ctx, ledger, [vendor])

@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ml_connector.errors import RetryLater
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
 from ml_connector.state.models import (
     AuditEntry,

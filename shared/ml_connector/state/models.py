@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ml_connector.stage import Stage
+from ml_connector.kinds import Stage
 
 
 class RunState(StrEnum):

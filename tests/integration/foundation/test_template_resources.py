@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from ml_connector.kinds import Stage
 from ml_connector.settings import FunctionSettings
-from ml_connector.stage import Stage
 from ml_connector.state.dynamodb import FAILURES_INDEX
 from ml_local.session import LocalStack
 from ml_local.template import load_sam_template, resources_of_type, translate

@@ -23,7 +23,7 @@ class Logger(Protocol):
 class TransientFailure(Exception):
     """Raised by one attempt to ask for another; ``give_up`` is raised once attempts or time run out.
 
-    ``server_error`` marks failures that are retried only ``RetryPolicy.server_error_attempts`` times (a 500 that
+    ``server_error`` marks failures that are retried only ``BackoffPolicy.server_error_attempts`` times (a 500 that
     may well repeat), as opposed to waits the server asked for (423, 429, 503) and transport errors.
     """
 
@@ -51,7 +51,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class BackoffPolicy:
     """``max_attempts`` counts the first try. The total time spent sleeping never exceeds ``max_total_wait``:
     when the next wait (or the server's ``Retry-After``) would cross it, the call gives up at once, so a run's
     time budget stays predictable and the record goes to the retry queue instead.
