@@ -7,7 +7,9 @@ effect, self-releasing waits, one-time refusals, parked retries and open-balance
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -179,7 +181,7 @@ def test_an_outage_mid_page_leaves_every_created_invoice_audited(systems: System
     with pytest.raises(AvidAuthFailed):
         push_invoices(systems.context())
 
-    assert len(systems.avid.invoices) == 2
+    assert len(systems.avid.invoices) >= 2, "the creates before the outage (and any in flight with it) went through"
     for made in systems.avid.invoices:
         key = f"01-ACME/{made.number}"
         events = systems.state.events("invoice", key)
@@ -353,7 +355,9 @@ def test_a_bill_paid_or_removed_outside_avidxchange_is_flagged_once(systems: Sys
 
 def test_a_payment_posted_through_avidxchange_is_not_taken_for_drift(systems: Systems) -> None:
     systems.agent.invoices = {"01-ACME/10045": invoice("10045")}
+    systems.now = T0 - dt.timedelta(days=2)  # pushed before AvidXchange paid it
     push_invoices(systems.context())
+    systems.now = T0 + dt.timedelta(days=2)
     assert systems.state.get_outstanding(CUSTOMER, ["01-ACME/10045"]), "pushed: AvidXchange may pay it"
     systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")  # payments polled from then
     systems.avid.windows = [
@@ -398,14 +402,27 @@ def test_retryable_failures_are_queued_by_key_only(systems: Systems) -> None:
 # 4. a run near its time budget stops between two records and its continuation picks up exactly there -------------
 
 
-def test_an_invoices_run_out_of_time_mid_page_continues_with_exactly_the_records_left(systems: Systems) -> None:
+@pytest.mark.parametrize("in_flight", [1, 4], ids=["one-at-a-time", "four-in-flight"])
+def test_an_invoices_run_out_of_time_mid_page_continues_with_exactly_the_records_left(
+    systems: Systems, in_flight: int
+) -> None:
+    systems.customer = make_customer(CUSTOMER, avid={"base_url": "https://127.0.0.1:9444", "max_in_flight": in_flight})
     systems.agent.invoices = {f"01-ACME/{n}": invoice(str(n)) for n in range(8001, 8006)}
 
-    def two_records_then_out_of_time() -> int:
-        return 600_000 if len(systems.avid.invoices) < 2 else 0
+    checks = itertools.count(1)
+    asked = 0
 
-    first = push_invoices(systems.context(budget=TimeBudget(two_records_then_out_of_time, reserve_ms=0)))
-    assert not first.complete and first.counts.synced == 2
+    def count_budget_checks(point: str) -> None:
+        nonlocal asked
+        if point == "budget.check":  # the budget is asked before each record starts
+            asked = next(checks)
+
+    fault_points.install(count_budget_checks)
+    try:
+        first = push_invoices(systems.context(budget=TimeBudget(lambda: 600_000 if asked <= 2 else 0, reserve_ms=0)))
+    finally:
+        fault_points.install(None)
+    assert not first.complete and first.counts.synced == 2, "the records started finish; no other starts"
     # Meanwhile one finished invoice changes in Sage: it carries a new stamp, so the continuation reads it again.
     systems.agent.invoices["01-ACME/8001"] = systems.agent.invoices["01-ACME/8001"].model_copy(
         update={"time_updated": dt.time(11, 0)}
@@ -419,7 +436,9 @@ def test_an_invoices_run_out_of_time_mid_page_continues_with_exactly_the_records
 
 def test_a_retried_post_takes_a_payment_off_what_avidxchange_may_pay_once(systems: Systems) -> None:
     systems.agent.invoices = {"01-ACME/10045": invoice("10045")}
+    systems.now = T0 - dt.timedelta(days=2)  # pushed before AvidXchange paid it
     push_invoices(systems.context())
+    systems.now = T0 + dt.timedelta(days=2)
     systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")  # payments polled from then
     systems.avid.windows = [
         PaymentWindow(
@@ -435,3 +454,37 @@ def test_a_retried_post_takes_a_payment_off_what_avidxchange_may_pay_once(system
     owed = systems.state.get_outstanding(CUSTOMER, ["01-ACME/10045"])["01-ACME/10045"]
     assert (owed.balance, owed.paid_by) == (Decimal("1000.00"), ["P-2"])
     assert push_invoices(systems.context()).counts.drifted == 0, "Sage's balance and what AvidXchange may pay agree"
+
+
+# 15.5 the first payments run reads from the earliest push, not months of empty windows ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("pushed_days_before_now", "reads_from"),
+    [
+        (None, dt.datetime(2026, 11, 1, tzinfo=dt.UTC)),  # nothing pushed: from the invoice start date
+        (3, dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)),  # from the earliest push, less the overlap
+        (60, dt.datetime(2026, 11, 1, tzinfo=dt.UTC)),  # pushed before the start date: from the start date
+    ],
+    ids=["nothing-pushed", "pushed-after-start-date", "pushed-before-start-date"],
+)
+def test_the_first_payments_pass_starts_at_the_earliest_push_when_that_is_later(
+    systems: Systems, pushed_days_before_now: int | None, reads_from: dt.datetime
+) -> None:
+    systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-01", overlap_minutes=0)
+    if pushed_days_before_now is not None:
+        systems.agent.invoices = {"01-ACME/10045": invoice("10045")}
+        later = systems.now
+        systems.now = later - dt.timedelta(days=pushed_days_before_now)
+        push_invoices(systems.context())
+        systems.now = later
+    asked: list[tuple[dt.datetime, dt.datetime]] = []
+    windows = systems.avid.payment_windows
+
+    def recorded(*, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[PaymentWindow]:
+        asked.append((modified_from, modified_to))
+        return windows(modified_from=modified_from, modified_to=modified_to)
+
+    systems.avid.payment_windows = recorded  # type: ignore[method-assign]
+    assert post_payments(systems.context()).complete
+    assert asked == [(reads_from, systems.now)]

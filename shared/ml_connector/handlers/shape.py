@@ -9,14 +9,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partia
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ml_connector.observability import logger, metrics, tracer
+from ml_connector.observability import logger, metrics, traced
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def instrumented(function: Handler) -> Handler:
     wrapped: Handler = logger.inject_lambda_context(log_event=False)(function)
-    wrapped = tracer.capture_lambda_handler(wrapped)
+    wrapped = traced(wrapped)
     return metrics.log_metrics(wrapped)
 
 

@@ -13,6 +13,7 @@ removed or changed outside AvidXchange is flagged before AvidXchange pays it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from ml_connector import fault_points
 from ml_connector.domain.avid import AvidInvoice, InvoiceStatus, NewInvoice
@@ -35,6 +36,7 @@ from ml_connector.messages import RecordRetry
 from ml_connector.stages.change_stream import record_stamp, run_change_stream
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.gl import synced_segments
+from ml_connector.stages.in_flight import run_bounded
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
 from ml_connector.state.models import AuditEvent, KeyMapping, LeaseOutcome, MappingState, OutstandingInvoice
@@ -69,15 +71,17 @@ def push_invoices(ctx: StageContext) -> StageResult:
         todo = [i for i in page.items if record_stamp(i) not in finished]
         vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, (vendor_code(i) for i in todo))
         existing = ctx.state.get_mappings(ctx.customer_id, RecordKind.INVOICE, (i.key for i in todo))
-        done = set(finished)
-        for invoice in todo:
-            if ctx.budget.exhausted():
-                ledger.flush()
-                return frozenset(done)
+
+        def push(invoice: OpenInvoice) -> None:
             push_invoice(ctx, ledger, invoice, book, vendors, existing.get(invoice.key))
-            done.add(record_stamp(invoice))
             fault_points.reach("record.done")
+
+        pushed = run_bounded(
+            todo, push, limit=ctx.customer.avid.max_in_flight, go_on=lambda: not ctx.budget.exhausted()
+        )
         ledger.flush()
+        if len(pushed) < len(todo):
+            return finished | {record_stamp(invoice) for invoice in pushed}
         return None
 
     complete = run_change_stream(
@@ -214,8 +218,7 @@ def push_invoice(
         if existing is not None and existing.state is MappingState.SYNCED:
             _update_existing(ctx, ledger, invoice, existing, digest)
         else:
-            mapping = _create_once(ctx, ledger, invoice, limited_to_open_balance(invoice, new_invoice), digest)
-            _sync_image(ctx, ledger, invoice, mapping, just_created=True)
+            _create_once(ctx, ledger, invoice, limited_to_open_balance(invoice, new_invoice), digest)
     except InvoiceWaits as waiting:
         ledger.waiting(RecordKind.INVOICE, key, str(waiting), blocked_by=waiting.blocker)
     except RetryLater as error:
@@ -230,9 +233,9 @@ def _update_existing(
     """Read again (a change, the overlap, or a replay): flag content changes, re-upload a changed image."""
     if mapping.content_hash != digest:
         mapping = _flag_change(ctx, ledger, invoice, mapping, digest)
-        _sync_image(ctx, ledger, invoice, mapping, just_created=False)
+        _sync_image(ctx, ledger, invoice, mapping)
         return
-    if _sync_image(ctx, ledger, invoice, mapping, just_created=False):
+    if _sync_image(ctx, ledger, invoice, mapping):
         ledger.counts.synced += 1
     else:
         ledger.unchanged(RecordKind.INVOICE, invoice.key)
@@ -240,8 +243,12 @@ def _update_existing(
 
 def _create_once(
     ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, new_invoice: NewInvoice, digest: str
-) -> KeyMapping:
-    """Create the invoice in AvidXchange exactly once, whatever happened to earlier attempts."""
+) -> None:
+    """Create the invoice in AvidXchange exactly once, whatever happened to earlier attempts, with its image.
+
+    The happy path costs two state writes: the lease, then one commit of the mapping (with the image's hash), the
+    outstanding balance and the audit. A crash before the commit leaves the lease to expire; the next attempt finds
+    the invoice (and its image) in AvidXchange and adopts them."""
     key = invoice.key
     ledger.read(
         RecordKind.INVOICE,
@@ -256,7 +263,8 @@ def _create_once(
         ctx.customer_id, RecordKind.INVOICE, key, owner=ctx.worker_id, now=ctx.clock(), expires_at=ctx.lease_expiry()
     )
     if lease.outcome is LeaseOutcome.SYNCED and lease.mapping is not None:  # another worker finished it meanwhile
-        return lease.mapping
+        _sync_image(ctx, ledger, invoice, lease.mapping)
+        return
     if lease.outcome is LeaseOutcome.HELD:
         # Blocked, not failed: retrying on a schedule would burn deliveries while the lease runs out.
         until = lease.mapping.lease_expires_at if lease.mapping is not None else None
@@ -266,6 +274,7 @@ def _create_once(
             blocker=LEASE_BLOCKER + key,
         )
     created: AvidInvoice | None = None
+    adopted = False
     if lease.outcome is LeaseOutcome.TAKEN_OVER:  # an earlier attempt ended without a result: it may have created it
         found = ctx.avid.find_invoices(vendor_external_code=new_invoice.vendor_external_code, number=new_invoice.number)
         if len(found) > 1:
@@ -274,7 +283,7 @@ def _create_once(
                 f"({', '.join(i.id for i in found)}); void the duplicates there, then replay"
             )
         if found:
-            created = found[0]
+            created, adopted = found[0], True
             ledger.note(
                 RecordKind.INVOICE,
                 key,
@@ -321,15 +330,27 @@ def _create_once(
         if new_invoice.gross_amount > 0
         else []
     )
+    created_detail = f"created in AvidXchange with status {created.status}"
+    try:
+        image = _image_outcome(ctx, ledger, invoice, mapping, ask_avid=adopted)
+    except (RetryLater, RecordRejected):  # the invoice exists: keep it, the image follows in a retry
+        ledger.synced(
+            RecordKind.INVOICE,
+            key,
+            mapping=mapping,
+            detail=created_detail,
+            lease_owner=ctx.worker_id,
+            outstanding_puts=outstanding,
+        )
+        raise
     ledger.synced(
         RecordKind.INVOICE,
         key,
-        mapping=mapping,
-        detail=f"created in AvidXchange with status {created.status}",
+        mapping=image.mapping,
+        detail=created_detail + (f"; {image.detail}" if image.detail else ""),
         lease_owner=ctx.worker_id,
         outstanding_puts=outstanding,
     )
-    return mapping
 
 
 def _vendor_mapping(ctx: StageContext, new_invoice: NewInvoice) -> KeyMapping | None:
@@ -364,22 +385,36 @@ def _flag_change(
     return updated
 
 
-def _sync_image(
-    ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, mapping: KeyMapping, *, just_created: bool
-) -> bool:
-    """Upload the invoice's image unless AvidXchange has this very one already. Returns whether it uploaded."""
+@dataclass(frozen=True)
+class ImageOutcome:
+    mapping: KeyMapping
+    """The mapping with what is now known of the image."""
+    detail: str | None = None
+    """What changed, for the audit; None when nothing did."""
+    uploaded: bool = False
+
+
+def _sync_image(ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, mapping: KeyMapping) -> bool:
+    """An invoice already in AvidXchange: upload its image unless AvidXchange has this very one. Returns whether it
+    uploaded."""
+    image = _image_outcome(ctx, ledger, invoice, mapping, ask_avid=True)
+    if image.detail is not None:
+        event = AuditEvent.PUSHED if image.uploaded else AuditEvent.NOTED
+        ledger.effect(RecordKind.INVOICE, invoice.key, mapping=image.mapping, detail=image.detail, event=event)
+    return image.uploaded
+
+
+def _image_outcome(
+    ctx: StageContext, ledger: RecordLedger, invoice: OpenInvoice, mapping: KeyMapping, *, ask_avid: bool
+) -> ImageOutcome:
+    """Upload the invoice's image unless AvidXchange has it already; nothing is stored here (the caller commits).
+    ``ask_avid``: an earlier attempt may have uploaded it unrecorded, so AvidXchange is asked first."""
     key = invoice.key
     if not invoice.has_image:
         if mapping.details.get("image") is None:
             no_image = mapping.model_copy(update={"details": {**mapping.details, "image": "none"}})
-            ledger.effect(
-                RecordKind.INVOICE,
-                key,
-                mapping=no_image,
-                detail="no scanned image in Sage; pushed without one",
-                event=AuditEvent.NOTED,
-            )
-        return False
+            return ImageOutcome(no_image, "no scanned image in Sage; pushed without one")
+        return ImageOutcome(mapping)
     with ctx.agent.invoice_image(invoice.ap_division_no, invoice.vendor_no, invoice.invoice_no) as image:
         if image is None:
             ledger.note(
@@ -388,14 +423,15 @@ def _sync_image(
                 "Sage lists an image but the agent has none; pushed without one",
                 remote_id=mapping.remote_id,
             )
-            return False
+            return ImageOutcome(mapping)
         if image.sha256 is not None and image.sha256 in (
             mapping.details.get("image_sha256"),
-            _remote_image(ctx, mapping, just_created),
+            _remote_image(ctx, mapping) if ask_avid else None,
         ):
-            if mapping.details.get("image_sha256") != image.sha256:  # uploaded before a crash: record it now
-                _store_image(ctx, ledger, invoice, mapping, image.sha256, image.content_type, "found in AvidXchange")
-            return False
+            if mapping.details.get("image_sha256") == image.sha256:
+                return ImageOutcome(mapping)
+            found = _with_image(mapping, image.sha256, image.content_type)  # uploaded before a crash: record it now
+            return ImageOutcome(found, f"image {image.content_type} found in AvidXchange, sha256 {image.sha256}")
         problem = image_problem(image.content_type, image.size, ctx.customer.max_image_bytes)
         if problem is not None:
             raise RecordRejected(
@@ -408,35 +444,24 @@ def _sync_image(
             content=_chunks_reaching_fault_point(image.iter_bytes()),
         )
     fault_points.reach("invoice.image_uploaded")
-    _store_image(ctx, ledger, invoice, mapping, image.sha256, image.content_type, "uploaded")
-    return True
+    return ImageOutcome(
+        _with_image(mapping, image.sha256, image.content_type),
+        f"image {image.content_type} uploaded, sha256 {image.sha256}",
+        uploaded=True,
+    )
 
 
-def _remote_image(ctx: StageContext, mapping: KeyMapping, just_created: bool) -> str | None:
+def _remote_image(ctx: StageContext, mapping: KeyMapping) -> str | None:
     """The image AvidXchange holds, asked only when an earlier attempt may have uploaded one unrecorded."""
-    if just_created or mapping.details.get("image") is not None or not mapping.remote_id:
+    if mapping.details.get("image") is not None or not mapping.remote_id:
         return None
     remote = ctx.avid.get_invoice(mapping.remote_id)
     return remote.image_sha256 if remote is not None and remote.has_image else None
 
 
-def _store_image(
-    ctx: StageContext,
-    ledger: RecordLedger,
-    invoice: OpenInvoice,
-    mapping: KeyMapping,
-    sha256: str | None,
-    content_type: str,
-    how: str,
-) -> None:
+def _with_image(mapping: KeyMapping, sha256: str | None, content_type: str) -> KeyMapping:
     details = {**mapping.details, "image": "uploaded", "image_sha256": sha256, "image_type": content_type}
-    ledger.effect(
-        RecordKind.INVOICE,
-        invoice.key,
-        mapping=mapping.model_copy(update={"details": details}),
-        detail=f"image {content_type} {how}, sha256 {sha256}",
-        event=AuditEvent.PUSHED,
-    )
+    return mapping.model_copy(update={"details": details})
 
 
 def _chunks_reaching_fault_point(chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -10,10 +10,14 @@ The ledger writes the audit trail, keeps the open-failure list, and queues retry
   the stage releases it in the first run after the blocker clears.
 - A refused record (not retryable) fails once: audited and listed, never queued. An operator replays it.
 - In a retry run (``requeue=False``) failures are not queued again: the retry message itself stays on its queue.
+
+A stage may settle several records at once (``stages.in_flight``): the ledger's buffers and counts are kept under
+one lock, and state is written outside it, so one record's writes never wait for another's.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,11 +50,13 @@ class RecordLedger:
         self.errors: list[str] = []
         self.retryable_failures = 0
         self._open_failures: dict[tuple[str, str], FailedRecord] | None = None
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ outcomes
     def read(self, kind: str, key: str, detail: str) -> None:
-        self.counts.read += 1
-        self._note(kind, key, AuditEvent.READ, detail=detail)
+        with self._lock:
+            self.counts.read += 1
+            self._note(kind, key, AuditEvent.READ, detail=detail)
 
     def synced(
         self,
@@ -75,7 +81,8 @@ class RecordLedger:
             outstanding_puts=outstanding_puts,
             outstanding_deletes=outstanding_deletes,
         )
-        self.counts.synced += 1
+        with self._lock:
+            self.counts.synced += 1
         self._resolve(kind, key)
 
     def synced_batch(self, kind: str, synced: Sequence[tuple[KeyMapping, str]]) -> None:
@@ -83,15 +90,15 @@ class RecordLedger:
         if not synced:
             return
         keys = {mapping.source_key for mapping, _ in synced}
-        audit = [entry for entry in self._audit if entry.kind == kind and entry.source_key in keys]
-        self._audit = [entry for entry in self._audit if not (entry.kind == kind and entry.source_key in keys)]
+        audit = self._take_audit(kind, keys)
         for mapping, detail in synced:
             audit.append(
                 self._entry(kind, mapping.source_key, AuditEvent.PUSHED, detail=detail, remote_id=mapping.remote_id)
             )
         self._ctx.state.commit_batch([mapping for mapping, _ in synced], audit)
         for mapping, _ in synced:
-            self.counts.synced += 1
+            with self._lock:
+                self.counts.synced += 1
             self._resolve(kind, mapping.source_key)
 
     def effect(
@@ -108,8 +115,7 @@ class RecordLedger:
     ) -> None:
         """Write a change (a new mapping, an image, a flag) with the record's buffered history and this entry."""
         remote_id = mapping.remote_id if mapping is not None else None
-        audit = [entry for entry in self._audit if entry.kind == kind and entry.source_key == key]
-        self._audit = [entry for entry in self._audit if not (entry.kind == kind and entry.source_key == key)]
+        audit = self._take_audit(kind, {key})
         audit.append(self._entry(kind, key, event, detail=detail, remote_id=remote_id))
         self._ctx.state.commit(
             Commit(
@@ -123,22 +129,24 @@ class RecordLedger:
 
     def unchanged(self, kind: str, key: str) -> None:
         """Read again (overlap or replay) with nothing new: not sent, not audited again."""
-        self.counts.unchanged += 1
+        with self._lock:
+            self.counts.unchanged += 1
         self._resolve(kind, key)
 
     def skipped(self, kind: str, key: str, reason: str) -> None:
-        self.counts.skipped += 1
-        self._note(kind, key, AuditEvent.SKIPPED, detail=reason)
-        self._skipped.append(
-            SkippedRecord(
-                customer_id=self._ctx.customer_id,
-                kind=kind,
-                source_key=key,
-                stage=self._stage,
-                reason=reason,
-                at=self._ctx.clock(),
+        with self._lock:
+            self.counts.skipped += 1
+            self._note(kind, key, AuditEvent.SKIPPED, detail=reason)
+            self._skipped.append(
+                SkippedRecord(
+                    customer_id=self._ctx.customer_id,
+                    kind=kind,
+                    source_key=key,
+                    stage=self._stage,
+                    reason=reason,
+                    at=self._ctx.clock(),
+                )
             )
-        )
         self._resolve(kind, key)
 
     def note(
@@ -152,35 +160,41 @@ class RecordLedger:
         sealed_payload: dict[str, str] | None = None,
     ) -> None:
         """An audit entry that does not change the record's outcome (e.g. what it was transformed into)."""
-        self._note(kind, key, event, detail=detail, remote_id=remote_id, sealed_payload=sealed_payload)
+        with self._lock:
+            self._note(kind, key, event, detail=detail, remote_id=remote_id, sealed_payload=sealed_payload)
 
     def waiting(self, kind: str, key: str, reason: str, *, blocked_by: str) -> None:
-        self.counts.waiting += 1
-        self._note(kind, key, AuditEvent.WAITING, detail=reason)
+        with self._lock:
+            self.counts.waiting += 1
+            self._note(kind, key, AuditEvent.WAITING, detail=reason)
         self._open_failure(kind, key, f"waiting: {reason}", retryable=True, blocked_by=blocked_by)
 
     def failed(self, kind: str, key: str, error: str, *, retryable: bool, requeue: bool = True) -> None:
         """A retryable failure is queued for retry; a refusal is listed for an operator and never queued.
         ``requeue=False`` when a retry could not help (the source record itself is unreadable)."""
-        self.counts.failed += 1
-        self.errors.append(error if key in error else f"{kind} {key}: {error}")
-        self._note(kind, key, AuditEvent.FAILED, error=error)
+        with self._lock:
+            self.counts.failed += 1
+            self.errors.append(error if key in error else f"{kind} {key}: {error}")
+            self._note(kind, key, AuditEvent.FAILED, error=error)
         self._open_failure(kind, key, error, retryable=retryable)
         if retryable:
-            self.retryable_failures += 1
-            if requeue:
-                self._queue(kind, key, error)
+            with self._lock:
+                self.retryable_failures += 1
+                if requeue:
+                    self._queue(kind, key, error)
 
     def drifted(self, kind: str, key: str, error: str) -> None:
         """A pushed record that no longer matches Sage (an invoice paid, removed or changed outside AvidXchange)."""
-        self.counts.drifted += 1
+        with self._lock:
+            self.counts.drifted += 1
         self.flagged(kind, key, error)
 
     def flagged(self, kind: str, key: str, error: str) -> None:
         """A synced record a person must act on: listed until an operator replays it, never queued."""
-        self.counts.failed += 1
-        self.errors.append(error if key in error else f"{kind} {key}: {error}")
-        self._note(kind, key, AuditEvent.FAILED, error=error)
+        with self._lock:
+            self.counts.failed += 1
+            self.errors.append(error if key in error else f"{kind} {key}: {error}")
+            self._note(kind, key, AuditEvent.FAILED, error=error)
         self._open_failure(kind, key, error, retryable=False, flagged=True)
 
     def unreadable(self, kind: str, invalid: Sequence[InvalidRecord]) -> None:
@@ -200,19 +214,22 @@ class RecordLedger:
 
     def waiting_records(self, kind: str) -> list[FailedRecord]:
         """The customer's records of this kind that wait on a blocker."""
-        return [f for f in self._failures().values() if f.kind == kind and f.waiting]
+        failures = self._failures()
+        with self._lock:
+            return [f for f in failures.values() if f.kind == kind and f.waiting]
 
     # ------------------------------------------------------------------ durability
     def flush(self) -> None:
-        if self._audit:
-            self._ctx.state.append_audit(self._audit)
-            self._audit = []
-        if self._skipped:  # one batch per page, with the page's audit
-            self._ctx.state.put_skipped(self._skipped)
-            self._skipped = []
-        if self._retries:
-            self._ctx.retries.send(self._retries)
-            self._retries = []
+        with self._lock:
+            audit, self._audit = self._audit, []
+            skipped, self._skipped = self._skipped, []
+            retries, self._retries = self._retries, []
+        if audit:
+            self._ctx.state.append_audit(audit)
+        if skipped:  # one batch per page, with the page's audit
+            self._ctx.state.put_skipped(skipped)
+        if retries:
+            self._ctx.retries.send(retries)
 
     def seal(self, kind: str, key: str, payload: Any) -> dict[str, str]:
         return self._ctx.sealer.seal(payload, {"customer_id": self._ctx.customer_id, "kind": kind, "source_key": key})
@@ -226,21 +243,31 @@ class RecordLedger:
     def _note(self, kind: str, key: str, event: AuditEvent, **fields: Any) -> None:
         self._audit.append(self._entry(kind, key, event, **fields))
 
+    def _take_audit(self, kind: str, keys: set[str]) -> list[AuditEntry]:
+        """Remove and return the buffered entries of these records (to be written with their effect)."""
+        with self._lock:
+            taken = [entry for entry in self._audit if entry.kind == kind and entry.source_key in keys]
+            self._audit = [entry for entry in self._audit if not (entry.kind == kind and entry.source_key in keys)]
+        return taken
+
     def _failures(self) -> dict[tuple[str, str], FailedRecord]:
         """The customer's open failures, read once per run."""
-        if self._open_failures is None:
-            self._open_failures = {
-                (f.kind, f.source_key): f for f in self._ctx.state.list_failures(self._ctx.customer_id)
-            }
-        return self._open_failures
+        with self._lock:
+            if self._open_failures is None:
+                self._open_failures = {
+                    (f.kind, f.source_key): f for f in self._ctx.state.list_failures(self._ctx.customer_id)
+                }
+            return self._open_failures
 
     def _resolve(self, kind: str, key: str) -> None:
         """Close the record's open failure, if it has one. A flag stays until an operator replays the record (a
         retry run of a flagged record is always a replay: flags are never queued)."""
-        failure = self._failures().get((kind, key))
-        if failure is None or (failure.flagged and self._requeue):
-            return
-        del self._failures()[(kind, key)]
+        failures = self._failures()
+        with self._lock:
+            failure = failures.get((kind, key))
+            if failure is None or (failure.flagged and self._requeue):
+                return
+            del failures[(kind, key)]
         self._ctx.state.resolve_failure(self._ctx.customer_id, kind, key)
 
     def _open_failure(
@@ -262,7 +289,9 @@ class RecordLedger:
                 flagged=flagged,
             )
         )
-        self._failures()[(kind, key)] = stored
+        failures = self._failures()
+        with self._lock:
+            failures[(kind, key)] = stored
 
     def _queue(self, kind: str, key: str, reason: str) -> None:
         if not self._requeue:

@@ -13,8 +13,8 @@ Item layout (one customer's records never share a partition with another's):
     C#{customer}                         RECONCILE|PREVIEW  the latest scheduled reconciliation / onboarding preview
     C#{customer}#ALERTED                 {sha256 of kind}   a kind of failure already published to the alarm topic (TTL)
 
-A record's effect (its mapping) is written after the audit entries that explain it, so an effect is never durable
-without its history.
+A record's effect (its mapping) is written in one transaction with the audit entries that explain it, so an effect
+is never durable without its history.
 """
 
 from __future__ import annotations
@@ -300,32 +300,43 @@ class DynamoStateStore:
 
     # ------------------------------------------------------------------ effects with their audit
     def commit(self, commit: Commit) -> None:
-        """One record's effect: first the audit entries that explain it and the outstanding-invoice changes it
-        brings, then its mapping (conditional on its lease, if it holds one). A crash in between leaves a true
-        history of an effect whose mapping is missing: the next attempt finds the effect (a lookup, a 409) and
-        adopts it. Not a transaction on purpose: DynamoDB bills one at twice the writes, and an effect is never
-        durable without its history either way."""
-        with self._table.batch_writer() as batch:
-            expires_at = self._audit_expiry()
-            for entry in commit.audit:
-                batch.put_item(Item=self._audit_item(entry, expires_at))
-            for outstanding in commit.outstanding_puts:
-                batch.put_item(
-                    Item=_to_item(outstanding, pk=_outstanding_pk(outstanding.customer_id), sk=outstanding.source_key)
-                )
-            for customer_id, key in commit.outstanding_deletes:
-                batch.delete_item(Key={"pk": _outstanding_pk(customer_id), "sk": key})
+        """One record's effect in one transaction (one request): the audit entries that explain it, the
+        outstanding-invoice changes it brings, and its mapping (conditional on its lease, if it holds one). It is
+        all written or none of it, so an effect is never durable without its history. A mapping whose lease another
+        worker took over is not written (``LeaseLost``); the audit of what this worker did is still kept."""
+        expires_at = self._audit_expiry()
+        name = self._table.name
+        writes: list[dict[str, Any]] = [
+            {"Put": {"TableName": name, "Item": self._audit_item(entry, expires_at)}} for entry in commit.audit
+        ]
+        writes += [
+            {"Put": {"TableName": name, "Item": _to_item(o, pk=_outstanding_pk(o.customer_id), sk=o.source_key)}}
+            for o in commit.outstanding_puts
+        ]
+        writes += [
+            {"Delete": {"TableName": name, "Key": {"pk": _outstanding_pk(customer_id), "sk": key}}}
+            for customer_id, key in commit.outstanding_deletes
+        ]
         mapping = commit.mapping
-        if mapping is None:
-            return
-        item = _to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
-        if commit.lease_owner is None:
-            self._table.put_item(Item=item)
+        if mapping is not None:
+            put: dict[str, Any] = {
+                "TableName": name,
+                "Item": _to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key),
+            }
+            if commit.lease_owner is not None:
+                put |= {
+                    "ConditionExpression": "lease_owner = :owner",
+                    "ExpressionAttributeValues": {":owner": commit.lease_owner},
+                }
+            writes.append({"Put": put})
+        if not writes:
             return
         try:
-            self._table.put_item(Item=item, ConditionExpression=Attr("lease_owner").eq(commit.lease_owner))
+            self._table.meta.client.transact_write_items(TransactItems=writes)
         except ClientError as error:
-            if _is_conditional_failure(error):
+            reasons = error.response.get("CancellationReasons") or []
+            if mapping is not None and any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                self.append_audit(commit.audit)  # what this worker did stays in the record's history
                 raise LeaseLost(
                     f"{mapping.kind} {mapping.source_key}: another worker took over the lease; its result decides"
                 ) from None

@@ -210,8 +210,8 @@ class FailedRecord(BaseModel):
 
 
 class Commit(BaseModel):
-    """One record's effect: the audit entries that explain it and the outstanding-invoice changes it brings, then
-    its mapping (conditional on the lease ``lease_owner`` holds, if set)."""
+    """One record's effect, written at once: the audit entries that explain it, the outstanding-invoice changes it
+    brings and its mapping (conditional on the lease ``lease_owner`` holds, if set)."""
 
     mapping: KeyMapping | None = None
     audit: list[AuditEntry] = Field(default_factory=list)
