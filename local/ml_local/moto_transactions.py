@@ -64,8 +64,6 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
     if any(code is not None for code, _, _ in reasons):
         raise TransactionCanceledException(reasons)
     for op_type, op, key in planned:  # every condition held: write (nothing to roll back)
-        names = op.get("ExpressionAttributeNames")
-        values = op.get("ExpressionAttributeValues")
         if op_type == "Put":
             self.put_item(op["TableName"], op["Item"])
         elif op_type == "Delete":
@@ -75,8 +73,8 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
                 op["TableName"],
                 key,
                 update_expression=op["UpdateExpression"],
-                expression_attribute_names=names,
-                expression_attribute_values=values,
+                expression_attribute_names=op.get("ExpressionAttributeNames") or {},
+                expression_attribute_values=op.get("ExpressionAttributeValues") or {},
             )
 
 

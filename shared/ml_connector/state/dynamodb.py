@@ -5,7 +5,7 @@ Item layout (one customer's records never share a partition with another's):
     C#{customer}                         HEALTH             why a customer is paused
     C#{customer}                         CURSOR#{stream}    change-stream cursor
     C#{customer}#MAP#{kind}              {source key}       key mapping / create claim
-    C#{customer}#AUDIT#{kind}#{key}      {iso time}#{id}    audit trail (TTL)
+    C#{customer}#AUDIT#{kind}#{key}      {iso time}#{id}    audit trail (TTL): the events one write made of it
     C#{customer}#FAIL                    {kind}#{key}       open failure; gsi1 = FAILURES / {customer}#{kind}#{key}
     C#{customer}#OPEN                    {invoice key}      outstanding invoice: what AvidXchange may still pay
     C#{customer}#RUNS                    {stage}#{finished} a finished stage run, kept (TTL)
@@ -92,6 +92,10 @@ def _alerted_pk(customer_id: str) -> str:
 
 class LeaseLost(RetryLater):
     """The lease this worker wrote under is gone (another worker took it over): its result is not stored."""
+
+
+class _AuditItem(BaseModel):
+    events: list[AuditEntry]
 
 
 def _to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
@@ -307,7 +311,7 @@ class DynamoStateStore:
         expires_at = self._audit_expiry()
         name = self._table.name
         writes: list[dict[str, Any]] = [
-            {"Put": {"TableName": name, "Item": self._audit_item(entry, expires_at)}} for entry in commit.audit
+            {"Put": {"TableName": name, "Item": item}} for item in self._audit_items(commit.audit, expires_at)
         ]
         writes += [
             {"Put": {"TableName": name, "Item": _to_item(o, pk=_outstanding_pk(o.customer_id), sk=o.source_key)}}
@@ -371,21 +375,34 @@ class DynamoStateStore:
     def append_audit(self, entries: Sequence[AuditEntry]) -> None:
         expires_at = self._audit_expiry()
         with self._table.batch_writer() as batch:
-            for entry in entries:
-                batch.put_item(Item=self._audit_item(entry, expires_at))
+            for item in self._audit_items(entries, expires_at):
+                batch.put_item(Item=item)
 
     def _audit_expiry(self) -> int:
         return int((dt.datetime.now(dt.UTC) + self._audit_retention).timestamp())
 
-    def _audit_item(self, entry: AuditEntry, expires_at: int) -> dict[str, Any]:
-        # Entries of one instant keep the order they were made in; the random part keeps processes apart.
-        sk = f"{entry.at.isoformat()}#{next(self._audit_sequence):010d}#{uuid.uuid4().hex[:8]}"
-        pk = _audit_pk(entry.customer_id, entry.kind, entry.source_key)
-        return _to_item(entry, pk=pk, sk=sk, expires_at=expires_at)
+    def _audit_items(self, entries: Sequence[AuditEntry], expires_at: int) -> list[dict[str, Any]]:
+        """One item per record, holding that record's events in order: a record's read, transform and push cost
+        one write, not three."""
+        by_record: dict[tuple[str, str, str], list[AuditEntry]] = {}
+        for entry in entries:
+            by_record.setdefault((entry.customer_id, entry.kind, entry.source_key), []).append(entry)
+        items = []
+        for (customer_id, kind, source_key), events in by_record.items():
+            # Items of one instant keep the order they were made in; the random part keeps processes apart.
+            sk = f"{events[0].at.isoformat()}#{next(self._audit_sequence):010d}#{uuid.uuid4().hex[:8]}"
+            item = _to_item(_AuditItem(events=events), pk=_audit_pk(customer_id, kind, source_key), sk=sk)
+            items.append({**item, "expires_at": expires_at})
+        return items
 
     def list_audit(self, customer_id: str, kind: str, source_key: str) -> list[AuditEntry]:
         items = self._query(Key("pk").eq(_audit_pk(customer_id, kind, source_key)))
-        return [AuditEntry.model_validate(i) for i in items]
+        # Items written before events were grouped hold one entry each, at the top level.
+        return [
+            entry
+            for i in items
+            for entry in (_AuditItem.model_validate(i).events if "events" in i else [AuditEntry.model_validate(i)])
+        ]
 
     # ------------------------------------------------------------------ failures
     def record_failure(self, failure: FailedRecord) -> FailedRecord:
