@@ -11,11 +11,20 @@ import contextlib
 import datetime as dt
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
+
+from ml_connector.bootstrap import Adapters
 from ml_connector.customers import Customer, InvalidCustomer
 from ml_connector.domain.avid import (
     AvidCompany,
@@ -45,7 +54,8 @@ from ml_connector.domain.sage import (
 )
 from ml_connector.errors import PaymentAlreadyExists
 from ml_connector.kinds import Stage
-from ml_connector.messages import RecordRetry, WorkOrder
+from ml_connector.messages import RecordRetry, ReviewOrder, WorkOrder
+from ml_connector.ports import AvidConnect, Backlog, SageAgent
 from ml_connector.stages.context import StageContext, TimeBudget
 from ml_connector.state.dynamodb import LeaseLost
 from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
@@ -231,6 +241,7 @@ class FakeStateStore:
             if mapping is not None and commit.lease_owner is not None:
                 held = self.mappings.get((mapping.customer_id, mapping.kind, mapping.source_key))
                 if held is None or held.lease_owner != commit.lease_owner:
+                    self.audit.extend(commit.audit)
                     raise LeaseLost(f"{mapping.kind} {mapping.source_key}: the lease was taken over")
             if mapping is not None:
                 self.put_mapping(mapping)
@@ -503,6 +514,7 @@ class FakeAvid:
         return iter([r for code in self.vendors if (r := self.find_vendor(code)) is not None])
 
     def upsert_enterprise_codes(self, codes: Sequence[EnterpriseCode]) -> list[BatchItemResult]:
+        self.faults.check("upsert_enterprise_codes")
         for code in codes:
             self.codes[(code.group_name, code.code_value)] = code
         return [BatchItemResult(successful=True) for _ in codes]
@@ -570,6 +582,143 @@ class Systems:
             budget=budget or TimeBudget(lambda: int(self.seconds_left * 1000), reserve_ms=0),
             clock=lambda: self.now,
         )
+
+
+@dataclass
+class FakeRetryDelay:
+    delays: list[tuple[str, int]] = field(default_factory=list)
+    """(receipt handle, seconds) of every retry message whose next delivery was pushed out."""
+
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        self.delays.append((receipt_handle, seconds))
+
+
+@dataclass
+class FakeReviewQueue:
+    sent: list[ReviewOrder] = field(default_factory=list)
+
+    def send(self, orders: Sequence[ReviewOrder]) -> None:
+        self.sent.extend(orders)
+
+
+@dataclass
+class FakeBacklog:
+    backlog: Backlog = field(default_factory=lambda: Backlog(retrying=0, dead_lettered=0))
+
+    def read(self) -> Backlog:
+        return self.backlog
+
+
+@dataclass
+class FakeAlertTopic:
+    published: list[tuple[str, str]] = field(default_factory=list)
+    """(subject, message) of every alert."""
+
+    def publish(self, subject: str, message: str) -> None:
+        self.published.append((subject, message))
+
+
+class InMemoryIdempotencyStore(BasePersistenceLayer):
+    """Powertools' idempotency records in memory, with the DynamoDB layer's conditional put: a record is written only
+    when its key is new, its record has expired, or it is an in-progress record whose invocation has timed out;
+    otherwise the put fails with ``IdempotencyItemAlreadyExistsError`` carrying the stored record."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
+        self._lock = threading.Lock()
+        self.records: dict[str, DataRecord] = {}
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        try:
+            return self.records[idempotency_key]
+        except KeyError as missing:
+            raise IdempotencyItemNotFoundError from missing
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        now = time.time()
+        with self._lock:
+            stored = self.records.get(data_record.idempotency_key)
+            if stored is not None and not _replaceable(stored, now):
+                self._validate_payload(data_payload=data_record, stored_data_record=stored)
+                raise IdempotencyItemAlreadyExistsError(old_data_record=stored)
+            self.records[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        # An update sets the response, expiry and status (and the payload hash when validating); like DynamoDB's
+        # UpdateItem it creates the record if it is missing and keeps the in-progress expiry it had.
+        with self._lock:
+            stored = self.records.get(data_record.idempotency_key)
+            self.records[data_record.idempotency_key] = DataRecord(
+                idempotency_key=data_record.idempotency_key,
+                status=data_record.status,
+                expiry_timestamp=data_record.expiry_timestamp,
+                in_progress_expiry_timestamp=stored.in_progress_expiry_timestamp if stored else None,
+                response_data=data_record.response_data,
+                payload_hash=data_record.payload_hash
+                if self.payload_validation_enabled
+                else (stored.payload_hash if stored else ""),
+            )
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        with self._lock:
+            self.records.pop(data_record.idempotency_key, None)
+
+    def expire_records(self) -> None:
+        """What the passing of the idempotency window does to every record."""
+        for record in self.records.values():
+            record.expiry_timestamp = 1
+
+
+def _replaceable(stored: DataRecord, now: float) -> bool:
+    """DynamoDB's put condition, past a new key: the record expired, or it is in progress past its invocation."""
+    if stored.expiry_timestamp is not None and stored.expiry_timestamp < int(now):
+        return True
+    return (
+        stored.status == STATUS_CONSTANTS["INPROGRESS"]
+        and stored.in_progress_expiry_timestamp is not None
+        and stored.in_progress_expiry_timestamp < int(now * 1000)
+    )
+
+
+@dataclass
+class FakeAdapters:
+    """A whole deployment in memory, for ``bootstrap.use``: every port a handler reaches, and each customer's two
+    systems (``connect``) or the error opening them raises (``open_errors``)."""
+
+    customers: FakeCustomerDirectory = field(default_factory=FakeCustomerDirectory)
+    state: FakeStateStore = field(default_factory=FakeStateStore)
+    work: FakeWorkQueue = field(default_factory=FakeWorkQueue)
+    retries: FakeRetryQueue = field(default_factory=FakeRetryQueue)
+    retry_delay: FakeRetryDelay = field(default_factory=FakeRetryDelay)
+    reviews: FakeReviewQueue = field(default_factory=FakeReviewQueue)
+    backlog: FakeBacklog = field(default_factory=FakeBacklog)
+    alerts: FakeAlertTopic = field(default_factory=FakeAlertTopic)
+    sealer: FakeSealer = field(default_factory=FakeSealer)
+    idempotency: InMemoryIdempotencyStore = field(default_factory=InMemoryIdempotencyStore)
+    systems: dict[str, Systems] = field(default_factory=dict)
+    open_errors: dict[str, Exception] = field(default_factory=dict)
+    """Customer id -> what opening its systems raises (e.g. ``AgentOffline``, ``AvidAuthFailed``)."""
+    opened: list[str] = field(default_factory=list)
+    """The customer of every attempt to open its systems: a handler that answers without them adds nothing."""
+
+    def connect(self, customer: Customer) -> Systems:
+        """A customer of this deployment with its own agent and AvidXchange, sharing its state and retry queue."""
+        self.customers.customers.append(customer)
+        systems = Systems(customer=customer, state=self.state, retries=self.retries)
+        self.systems[customer.customer_id] = systems
+        return systems
+
+    @contextlib.contextmanager
+    def open_systems(self, customer: Customer) -> Iterator[tuple[SageAgent, AvidConnect]]:
+        self.opened.append(customer.customer_id)
+        refused = self.open_errors.get(customer.customer_id)
+        if refused is not None:
+            raise refused
+        systems = self.systems[customer.customer_id]
+        yield systems.agent, systems.avid
+
+
+_FAKE_ADAPTERS_ARE_ADAPTERS: type[Adapters] = FakeAdapters  # mypy proves FakeAdapters has every port bootstrap needs
 
 
 def money(value: str) -> Decimal:

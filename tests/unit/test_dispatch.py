@@ -7,11 +7,13 @@ import datetime as dt
 import pytest
 
 from ml_connector.customers import InvalidCustomer, parse_customer_item
-from ml_connector.dispatch import STALE_AFTER, dispatch_cycle, due_stages, is_overdue, is_paused
+from ml_connector.dispatch import STALE_AFTER, DispatchReport, dispatch_cycle, due_stages, is_overdue, is_paused
 from ml_connector.kinds import Stage
-from ml_connector.messages import WorkOrder
+from ml_connector.messages import ReviewOrder, WorkOrder
+from ml_connector.reviews import ReviewDispatch
+from ml_connector.state.history import ReviewTask
 from ml_connector.state.models import CustomerHealth, HealthStatus, RunState, StageRun
-from tests.fakes import FakeCustomerDirectory, FakeStateStore, FakeWorkQueue
+from tests.fakes import FakeCustomerDirectory, FakeReviewQueue, FakeStateStore, FakeWorkQueue
 from tests.support.customers import UTC_NOON, customer_item, make_customer
 
 
@@ -175,3 +177,64 @@ def test_a_cycle_that_runs_out_of_time_sends_what_it_marked_and_defers_the_rest(
     later = dispatch_cycle(FakeCustomerDirectory(customers), ledger, queue, now=UTC_NOON, cycle_id="c2")
     assert [o.customer_id for o in later.queued] == [f"cust-{n:03d}" for n in range(100, 150)]
     assert later.deferred == 0
+
+
+# -- reviews: reconciliations and onboarding previews ---------------------------------------------------------------
+
+
+def dispatch_with_reviews(
+    directory: FakeCustomerDirectory, ledger: FakeStateStore, reviews: FakeReviewQueue, *, hours_later: float
+) -> DispatchReport:
+    now = UTC_NOON + dt.timedelta(hours=hours_later)
+    return dispatch_cycle(
+        directory,
+        ledger,
+        FakeWorkQueue(),
+        now=now,
+        cycle_id=f"c{hours_later}",
+        reviews=ReviewDispatch(ledger, reviews),
+    )
+
+
+@pytest.mark.parametrize(
+    ("hours_later", "reconciled"),
+    [(0, True), (23.9, False), (24, True), (24.5, False), (48, True)],
+)
+def test_a_reconciliation_is_queued_every_reconcile_every_hours(hours_later: float, reconciled: bool) -> None:
+    directory = FakeCustomerDirectory([make_customer("acme-build", reconcile_every_hours=24)])
+    ledger, reviews = FakeStateStore(), FakeReviewQueue()
+    earlier = [h for h in (0, 24) if h < hours_later]
+    for hours in earlier:  # the cycles that already queued one
+        dispatch_with_reviews(directory, ledger, reviews, hours_later=hours)
+    reviews.sent.clear()
+
+    report = dispatch_with_reviews(directory, ledger, reviews, hours_later=hours_later)
+
+    expected = [ReviewOrder(customer_id="acme-build", task=ReviewTask.RECONCILE, cycle_id=f"c{hours_later}")]
+    assert report.reviews == reviews.sent == (expected if reconciled else [])
+
+
+def test_an_onboarding_customer_gets_one_preview_and_no_stage_orders() -> None:
+    directory = FakeCustomerDirectory([make_customer("new-co", first_run_dry=True)])
+    ledger, reviews = FakeStateStore(), FakeReviewQueue()
+
+    first = dispatch_with_reviews(directory, ledger, reviews, hours_later=0)
+    assert first.queued == [] and first.summary()["reviews"] == ["new-co:preview"]
+    assert dispatch_with_reviews(directory, ledger, reviews, hours_later=1).reviews == [], "one is under way"
+    assert [o.task for o in dispatch_with_reviews(directory, ledger, reviews, hours_later=3).reviews] == [
+        ReviewTask.PREVIEW
+    ], "a preview queued long ago without a result is presumed lost"
+
+    finished = ledger.reviews[("new-co", ReviewTask.PREVIEW)].model_copy(update={"finished_at": UTC_NOON})
+    ledger.put_review_result(finished)
+    assert dispatch_with_reviews(directory, ledger, reviews, hours_later=100).reviews == [], "a finished one stays"
+
+
+def test_a_disabled_customer_gets_neither_stages_nor_reviews() -> None:
+    directory = FakeCustomerDirectory([make_customer("off-co", enabled=False)])
+    ledger, reviews = FakeStateStore(), FakeReviewQueue()
+
+    report = dispatch_with_reviews(directory, ledger, reviews, hours_later=0)
+
+    assert (report.customers, report.queued, report.reviews) == (1, [], [])
+    assert ledger.runs == {} and reviews.sent == []

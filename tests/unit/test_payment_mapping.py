@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from ml_connector.domain.payment_mapping import (
     split_vendor_code,
     to_manual_check,
 )
-from ml_connector.domain.sage import OpenInvoice, RecordedManualCheck
+from ml_connector.domain.sage import ManualCheck, ManualCheckLine, OpenInvoice, PaymentMethod, RecordedManualCheck
 from ml_connector.errors import RecordRejected
 
 METHODS = {"Check": 1, "ACH": 2, "VirtualCard": 3}
@@ -47,8 +48,8 @@ def payment(method: str = "Check", status: str = "Sent", **fields: Any) -> AvidP
     return AvidPayment.model_validate(record)
 
 
-def open_invoice(number: str = "10045", balance: str = "1250.00") -> OpenInvoice:
-    header = {"APDivisionNo": "01", "VendorNo": "ACME", "InvoiceNo": number, "HeaderSeqNo": "000001"}
+def open_invoice(number: str = "10045", balance: str = "1250.00", header_seq_no: str = "000001") -> OpenInvoice:
+    header = {"APDivisionNo": "01", "VendorNo": "ACME", "InvoiceNo": number, "HeaderSeqNo": header_seq_no}
     stamps = {"InvoiceDate": "20261102", "DateUpdated": "20261102", "TimeUpdated": "10.0"}
     return OpenInvoice.model_validate(
         {**header, **stamps, "InvoiceAmt": balance, "Balance": balance, "HoldPayment": "N"}
@@ -77,42 +78,102 @@ def test_a_payment_posts_once_settled_as_the_customer_chose(status: str, settle_
     [
         ("7781234", "P-7781234", "AX7781234"),
         ("12345678", "P-1", "AX12345678"),
-        ("123456789", "P-123456789", derive_check_no(payment(Number="123456789", PaymentId="P-123456789"))),
-        ("AB-1", "P-9", derive_check_no(payment(Number="AB-1", PaymentId="P-9"))),
+        # Longer or not alphanumeric: 8 characters of the PaymentId's hash, so near numbers still differ.
+        ("123456789", "P-123456789", "AXUAA2E423"),
+        ("1234567890", "P-1234567890", "AXNKHK4NGV"),
+        ("1234567891", "P-1234567891", "AXKTBTNXC7"),
+        ("AB-1", "P-9", "AXZYPXIARC"),
     ],
 )
 def test_the_check_number_is_derived_from_the_payment_and_fits_sage(
     number: str, payment_id: str, check_no: str
 ) -> None:
-    derived = derive_check_no(payment(Number=number, PaymentId=payment_id))
-    assert derived == check_no
-    assert len(derived) <= 10 and derived.startswith("AX")
-    assert derive_check_no(payment(Number=number, PaymentId=payment_id)) == derived, "the same on every attempt"
+    assert derive_check_no(payment(Number=number, PaymentId=payment_id)) == check_no
+    assert derive_check_no(payment(Number=number, PaymentId=payment_id)) == check_no, "the same on every attempt"
 
 
-def test_long_numbers_of_different_payments_get_different_check_numbers() -> None:
-    first = derive_check_no(payment(Number="1234567890", PaymentId="P-1234567890"))
-    second = derive_check_no(payment(Number="1234567891", PaymentId="P-1234567891"))
-    assert first != second
+def line(invoice_no: str, paid: str, discount: str = "0.00", header_seq_no: str = "000001") -> ManualCheckLine:
+    return ManualCheckLine(
+        invoice_no=invoice_no, header_seq_no=header_seq_no, amount_paid=Decimal(paid), discount_amt=Decimal(discount)
+    )
+
+
+OPEN_INVOICES = {
+    "10045": open_invoice("10045", "1250.00", "000001"),
+    "10046": open_invoice("10046", "600.00", "000002"),
+}
+# What the default payment() becomes: a check paying invoice 10045 in full.
+CHECK = ManualCheck(
+    bank_code="A",
+    check_no="AX7781234",
+    check_date=dt.date(2026, 11, 20),
+    ap_division_no="01",
+    vendor_no="ACME",
+    payment_method=PaymentMethod.CHECK,
+    reference="",
+    comment="AvidPay 7781234 chk 104522",
+    lines=[line("10045", "1250.00")],
+)
 
 
 @pytest.mark.parametrize(
-    ("method", "sage_method", "reference"),
-    [("Check", "check", ""), ("ACH", "ach", "021000021234567"), ("VirtualCard", "virtual_card", "4242")],
+    ("fields", "expected"),
+    [
+        pytest.param({}, CHECK, id="check"),
+        pytest.param(
+            {
+                "Amount": "1830.00",
+                "Remittances": [remittance("10045", "1250.00"), remittance("10046", "580.00", "20.00")],
+            },
+            CHECK.model_copy(update={"lines": [line("10045", "1250.00"), line("10046", "580.00", "20.00", "000002")]}),
+            id="check-paying-two-invoices-one-with-a-discount",
+        ),
+        pytest.param(
+            {"CheckNumber": None}, CHECK.model_copy(update={"comment": "AvidPay 7781234"}), id="check-unnumbered"
+        ),
+        pytest.param(
+            {"method": "ACH", "Amount": "200.00", "Remittances": [remittance("10045", "200.00")]},
+            CHECK.model_copy(
+                update={
+                    "payment_method": PaymentMethod.ACH,
+                    "reference": "021000021234567",
+                    "comment": "AvidPay 7781234",
+                    "lines": [line("10045", "200.00")],
+                }
+            ),
+            id="ach-partial-keeps-the-trace-number",
+        ),
+        pytest.param(
+            {"method": "VirtualCard"},
+            CHECK.model_copy(
+                update={"payment_method": PaymentMethod.VIRTUAL_CARD, "reference": "4242", "comment": "AvidPay 7781234"}
+            ),
+            id="virtual-card-keeps-only-the-last-four",
+        ),
+        pytest.param(
+            {"Number": "12345678901234", "PaymentId": "P-12345678901234"},
+            CHECK.model_copy(update={"check_no": "AXJOLF3KGE", "comment": "AvidPay 12345678901234 chk 104"}),
+            id="long-number-hashed-and-comment-cut-to-30",
+        ),
+        pytest.param(
+            {"PayeeExternalVendorCode": "02-SUN001U", "PaymentDate": "2026-12-31"},
+            CHECK.model_copy(
+                update={
+                    "bank_code": "B",
+                    "ap_division_no": "02",
+                    "vendor_no": "SUN001U",
+                    "check_date": dt.date(2026, 12, 31),
+                }
+            ),
+            id="division-vendor-bank-and-date",
+        ),
+    ],
 )
-def test_method_and_reference_carry_over(method: str, sage_method: str, reference: str) -> None:
-    check = to_manual_check(payment(method), bank_code="A", open_invoices={"10045": open_invoice()})
-    assert (check.payment_method.value, check.reference) == (sage_method, reference)
-    assert (check.bank_code, check.check_no, check.ap_division_no, check.vendor_no) == ("A", "AX7781234", "01", "ACME")
-    assert check.lines[0].header_seq_no == "000001"
-    if method == "Check":
-        assert check.comment == "AvidPay 7781234 chk 104522"
-
-
-def test_a_discount_and_a_partial_payment_apply_as_remitted() -> None:
-    partial = payment(Remittances=[remittance("10045", "580.00", "20.00")])
-    check = to_manual_check(partial, bank_code="A", open_invoices={"10045": open_invoice()})
-    assert (check.lines[0].amount_paid, check.lines[0].discount_amt) == (Decimal("580.00"), Decimal("20.00"))
+def test_a_payment_becomes_this_manual_check(fields: dict[str, Any], expected: ManualCheck) -> None:
+    paid = payment(**fields)
+    check = to_manual_check(paid, bank_code=expected.bank_code, open_invoices=OPEN_INVOICES)
+    assert check == expected
+    assert check.check_amount == paid.amount
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,7 @@ def upsert_batch(
         mapping = existing.get(upsert.source_key)
         if mapping is not None and mapping.state is MappingState.SYNCED:
             if mapping.content_hash == digest:
+                _note_state_change(ctx, ledger, kind, upsert, mapping)
                 ledger.unchanged(kind, upsert.source_key)
                 continue
             synced_version = mapping.details.get(SOURCE_UPDATED_AT)
@@ -91,6 +92,25 @@ def upsert_batch(
             ledger.failed(kind, upsert.source_key, reason, retryable=False)
     ledger.synced_batch(kind, stored)
     return delivered
+
+
+def _note_state_change(
+    ctx: StageContext, ledger: RecordLedger, kind: str, upsert: Upsert[Any], mapping: KeyMapping
+) -> None:
+    """AvidXchange's copy is the same, but what the connector keeps of the record's Sage state (a vendor's status or
+    hold, which decide whether its invoices go) changed: keep it, or invoices would follow a stale state."""
+    kept = {k: v for k, v in mapping.details.items() if k != SOURCE_UPDATED_AT}
+    if kept == upsert.details:
+        return
+    details = {**upsert.details, SOURCE_UPDATED_AT: upsert.source_updated_at.isoformat()}
+    changed = ", ".join(f"{k} {kept.get(k)!r} -> {v!r}" for k, v in upsert.details.items() if kept.get(k) != v)
+    ledger.effect(
+        kind,
+        upsert.source_key,
+        mapping=mapping.model_copy(update={"details": details, "synced_at": ctx.clock()}),
+        detail=f"changed in Sage ({changed}); AvidXchange's copy is unchanged, so nothing was sent",
+        event=AuditEvent.NOTED,
+    )
 
 
 def _mapping(ctx: StageContext, kind: str, upsert: Upsert[Any], digest: str, remote_id: str | None) -> KeyMapping:
