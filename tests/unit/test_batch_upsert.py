@@ -61,7 +61,8 @@ def synced(systems: Company, value: str, *, description: str = "Site", at: dt.da
     """The mapping an earlier upsert left for ``value``."""
     systems.state.put_mapping(
         KeyMapping(customer_id=CUSTOMER, kind=KIND, source_key=f"3-{value}", state=MappingState.SYNCED,
-                   content_hash=content_hash(code(value, description)), details={"code": value, "source_updated_at": at.isoformat()})
+                   content_hash=content_hash(code(value, description)),
+                   details={"code": value, "source_updated_at": at.isoformat()})
     )  # fmt: skip
 
 
