@@ -25,8 +25,9 @@ from ml_connector.messages import RecordRetry
 from ml_connector.stages.context import TimeBudget
 from ml_connector.stages.gl import sync_gl
 from ml_connector.stages.invoices import push_invoices
+from ml_connector.stages.parking import park, requeue_parked
 from ml_connector.stages.payments import post_payments
-from ml_connector.stages.retry import park, requeue_parked, retry_record
+from ml_connector.stages.retry import retry_record
 from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import MappingState
 from tests.fakes import Systems

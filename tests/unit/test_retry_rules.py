@@ -12,14 +12,8 @@ import pytest
 from ml_connector.errors import AvidRejected, RetryLater, SageValidationFailed
 from ml_connector.kinds import RecordKind, Stage
 from ml_connector.messages import RecordRetry
-from ml_connector.stages.retry import (
-    MAX_DELAY_SECONDS,
-    RecordStillFailing,
-    next_delivery_delay,
-    park,
-    requeue_parked,
-    retry_record,
-)
+from ml_connector.stages.parking import park, requeue_parked
+from ml_connector.stages.retry import MAX_DELAY_SECONDS, RecordStillFailing, next_delivery_delay, retry_record
 from ml_connector.state.models import AuditEvent, FailedRecord, MappingState
 from tests.fakes import FakeRetryQueue, FakeStateStore, Systems
 from tests.unit.builders import avid_payment, gl_account, open_invoice, ready_company, sage_vendor, segment_value

@@ -17,8 +17,8 @@ from ml_connector.errors import AgentAuthFailed, AgentOffline, AvidAuthFailed, C
 from ml_connector.kinds import RecordKind, Stage
 from ml_connector.messages import RecordRetry, WorkOrder
 from ml_connector.stages.context import StageContext, TimeBudget
+from ml_connector.stages.parking import park
 from ml_connector.stages.result import StageResult
-from ml_connector.stages.retry import park
 from ml_connector.stages.runner import RunOutcome, StageFunction, StageRunner
 from ml_connector.state.models import CustomerHealth, HealthStatus, RunCounts, RunState
 from tests.fakes import FakeCustomerDirectory, FakeRetryQueue, FakeStateStore, FakeWorkQueue, Systems

@@ -25,7 +25,8 @@ from ml_connector.health import is_paused, pause
 from ml_connector.messages import RecordRetry
 from ml_connector.observability import logger
 from ml_connector.stages.context import TimeBudget, utc_now
-from ml_connector.stages.retry import next_delivery_delay, park, retry_record
+from ml_connector.stages.parking import park
+from ml_connector.stages.retry import next_delivery_delay, retry_record
 
 # How long a succeeded retry answers a duplicate delivery of the same record without running it again.
 DUPLICATE_WINDOW_SECONDS = 5 * 60

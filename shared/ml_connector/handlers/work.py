@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ml_connector import bootstrap
-from ml_connector.alerts import publish_new_failure_kinds
 from ml_connector.handlers.shape import Handler, sqs_batch_handler
 from ml_connector.kinds import Stage
 from ml_connector.messages import WorkOrder
@@ -48,6 +47,8 @@ def work_handler(stage: Stage, sync: StageFunction) -> Handler:
 def _alert_new_failure_kinds(customer_id: str) -> None:
     """Publish the customer's new kinds of failure. The run itself is done and recorded: an alert that cannot be
     published is logged, never a reason to run the stage again."""
+    from ml_connector.alerts import publish_new_failure_kinds  # noqa: PLC0415 - only a run with failures needs it
+
     wiring = bootstrap.adapters()
     try:
         for alert in publish_new_failure_kinds(customer_id, wiring.state, wiring.alerts, utc_now()):

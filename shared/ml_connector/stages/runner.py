@@ -17,8 +17,8 @@ from ml_connector.health import healthy, pause
 from ml_connector.messages import WorkOrder
 from ml_connector.ports import CustomerDirectory, RetryQueue, StateStore, WorkQueue
 from ml_connector.stages.context import StageContext, TimeBudget
+from ml_connector.stages.parking import requeue_parked
 from ml_connector.stages.result import StageResult
-from ml_connector.stages.retry import requeue_parked
 from ml_connector.state.models import HealthStatus, RunCounts, RunState
 
 StageFunction = Callable[[StageContext], StageResult]
