@@ -115,6 +115,25 @@ class AvidConnection(BaseModel):
     company_token_header: str = Field(default="X-Company-Token", pattern=HEADER_NAME.pattern)
     user_token_header: str = Field(default="X-User-Token", pattern=HEADER_NAME.pattern)
     max_in_flight: int = Field(default=4, ge=1, le=32)
+    requests_per_second: float = Field(
+        default=25.0,
+        gt=0,
+        le=1000,
+        description=(
+            "Calls per second the client paces itself to (a token bucket per customer). AvidXchange's limit is not"
+            " published: 25 is an assumption, set the customer's real limit when known. After a 429 the client"
+            " slows to 70% of its pace and wins it back gradually."
+        ),
+    )
+    request_burst: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description=(
+            "Calls the client may send at once before pacing starts. Keep it below AvidXchange's own burst, so calls"
+            " that reach it bunched up by network delays are not refused."
+        ),
+    )
     timeouts: Timeouts = Timeouts()
     page_size: int = Field(default=500, ge=1, le=500)
     # Extra CAs to trust besides the system's (a sandbox or the local simulator); None in production.

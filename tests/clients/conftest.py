@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ml_connector.adapters.backoff import BackoffPolicy
+from ml_connector.adapters.pacing import Pacer
 from sage_agent.tls import CertificateFiles, ensure_self_signed_certificate
 
 
@@ -46,6 +47,18 @@ def policy_for(fake_time: FakeTime) -> Callable[..., BackoffPolicy]:
         return BackoffPolicy(**settings)  # type: ignore[arg-type]
 
     return build
+
+
+@pytest.fixture
+def pacer_time() -> FakeTime:
+    """The pacer's own fake clock, apart from the retry policy's, so the waits of each can be told apart."""
+    return FakeTime()
+
+
+@pytest.fixture
+def fake_pacer(pacer_time: FakeTime) -> Pacer:
+    """The default pace (25 calls/s, burst 5) on ``pacer_time``: its waits and Retry-After pauses take no real time."""
+    return Pacer(25.0, 5, clock=pacer_time.clock, sleep=pacer_time.sleep)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import pytest
 from avid_sim.testing import RunningAvid, running_avid
 from ml_connector.adapters.avid_client import AvidClient
 from ml_connector.adapters.backoff import BackoffPolicy
+from ml_connector.adapters.pacing import Pacer
 from ml_connector.connections import AvidConnection, Timeouts
 from ml_connector.domain.avid import (
     ACCOUNTING_CODES,
@@ -66,17 +67,25 @@ def connection_for(avid: RunningAvid, **overrides: object) -> AvidConnection:
 
 
 @pytest.fixture
-def make_client(avid: RunningAvid, policy_for: Callable[..., BackoffPolicy]) -> Iterator[Callable[..., AvidClient]]:
+def make_client(
+    avid: RunningAvid, policy_for: Callable[..., BackoffPolicy], fake_pacer: Pacer
+) -> Iterator[Callable[..., AvidClient]]:
     clients: list[AvidClient] = []
 
     def build(
-        *, policy: BackoffPolicy | None = None, company_token: str | None = None, **overrides: object
+        *,
+        policy: BackoffPolicy | None = None,
+        company_token: str | None = None,
+        max_spooled_image_bytes: int = 25 * 1024 * 1024,
+        **overrides: object,
     ) -> AvidClient:
         client = AvidClient(
             connection_for(avid, **overrides),
             company_token or avid.company_token,
             avid.user_token,
             retry_policy=policy or policy_for(),
+            pacer=fake_pacer,
+            max_spooled_image_bytes=max_spooled_image_bytes,
             logger=logging.getLogger(LOG_NAME),
         )
         clients.append(client)
@@ -291,17 +300,21 @@ def test_image_upload_streams_the_chunks(client: AvidClient, avid: RunningAvid) 
     assert fetched.image_sha256 == expected
 
 
-def test_image_upload_is_not_repeated_once_the_chunks_are_spent(
-    client: AvidClient, avid: RunningAvid, fake_time: FakeTime
+def test_image_upload_over_the_spool_limit_is_not_repeated(
+    make_client: Callable[..., AvidClient], avid: RunningAvid, fake_time: FakeTime
 ) -> None:
+    client = make_client(max_spooled_image_bytes=8)
     invoice = client.create_invoice(new_invoice("IMG-2"))
     avid.controls.inject("rate_limit", next_calls=1, endpoint=("POST", "/v1/invoices/{Id}/image"), retry_after=4)
     with pytest.raises(RetryLater) as caught:
         client.upload_invoice_image(
-            invoice.id, filename="a.png", content_type="image/png", content=[b"\x89PNG\r\n\x1a\n"]
+            invoice.id, filename="a.png", content_type="image/png", content=[b"\x89PNG\r\n\x1a\n", b"more"]
         )
     assert caught.value.retry_after == 4.0
     assert fake_time.sleeps == []
+    fetched = client.get_invoice(invoice.id)
+    assert fetched is not None
+    assert not fetched.has_image
 
 
 def test_image_upload_to_an_unknown_invoice_is_rejected(client: AvidClient) -> None:

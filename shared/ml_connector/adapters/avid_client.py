@@ -15,9 +15,10 @@ from pydantic import BaseModel, ValidationError
 
 from ml_connector.adapters.agent_tls import system_trust
 from ml_connector.adapters.backoff import BackoffPolicy, Logger, TransientFailure, parse_retry_after
+from ml_connector.adapters.pacing import Pacer, Permit, TooLongToWait
 from ml_connector.adapters.pooled_client import PooledClient
 from ml_connector.adapters.scrubbing import Scrubber
-from ml_connector.adapters.streams import IterableReader
+from ml_connector.adapters.streams import IterableReader, SpooledChunks
 from ml_connector.connections import AvidConnection
 from ml_connector.domain.avid import (
     AvidCompany,
@@ -42,6 +43,8 @@ from ml_connector.errors import (
 
 VENDOR_BATCH_SIZE = 100
 ENTERPRISE_CODE_BATCH_SIZE = 500
+# The contract's image size limit (assumed): an image up to this size is kept in a temp file to be sent again.
+MAX_SPOOLED_IMAGE_BYTES = 25 * 1024 * 1024
 PAYMENT_WINDOW = dt.timedelta(days=30)
 # A window this short is read page by page even when it holds more than a page (payments modified in one second).
 MIN_PAYMENT_WINDOW = dt.timedelta(seconds=1)
@@ -80,10 +83,12 @@ def avid_transport(connection: AvidConnection) -> httpx.BaseTransport:
 
 
 class AvidClient(PooledClient):
-    """A pooled HTTPS client for one customer's AvidConnect company. Implements ``ports.AvidConnect``.
+    """A pooled HTTPS client for one customer's AvidConnect company. Implements ``ports.AvidConnect``; safe to call
+    from several threads at once.
 
     At most ``max_in_flight`` requests run at once (the connection pool's size); further calls wait for a free
-    connection up to the pool timeout.
+    connection up to the pool timeout. Every attempt first takes its turn from ``pacer`` (by default paced at the
+    connection's ``requests_per_second``), which 429s slow down and ``Retry-After`` pauses for every thread.
     """
 
     call_latency_metric = "AvidCallLatency"
@@ -95,10 +100,16 @@ class AvidClient(PooledClient):
         user_token: str,
         *,
         retry_policy: BackoffPolicy | None = None,
+        pacer: Pacer | None = None,
+        max_spooled_image_bytes: int = MAX_SPOOLED_IMAGE_BYTES,
+        spool_directory: str | None = None,
         logger: Logger | None = None,
     ) -> None:
         self._connection = connection
         self._retry = retry_policy or BackoffPolicy()
+        self._pacer = pacer or Pacer(connection.requests_per_second, connection.request_burst)
+        self._max_spooled_image_bytes = max_spooled_image_bytes
+        self._spool_directory = spool_directory
         self._log: Logger = logger or logging.getLogger(__name__)
         self._scrubber = Scrubber(
             [company_token, user_token], [connection.company_token_header, connection.user_token_header]
@@ -164,14 +175,19 @@ class AvidClient(PooledClient):
     def upload_invoice_image(
         self, invoice_id: str, *, filename: str, content_type: str, content: Iterable[bytes]
     ) -> None:
-        """Streams ``content`` once; a failed upload is not repeated here (the chunks are gone): retry the record."""
-        self._call(
-            "POST",
-            f"/v1/invoices/{quote(invoice_id, safe='')}/image",
-            what=f"image {filename!r} of invoice {invoice_id}",
-            files={"file": (filename, IterableReader(content), content_type)},
-            replayable=False,
-        )
+        """Streams ``content``, reading it once: the chunks are copied to a temp file as they go, so a failed attempt
+        is sent again from there. Any failure may be repeated, since a second upload replaces the first. An image
+        over ``max_spooled_image_bytes`` is not copied: a failed upload of it is not repeated here, retry the record.
+        """
+        spooled = SpooledChunks(content, max_bytes=self._max_spooled_image_bytes, directory=self._spool_directory)
+        with spooled:
+            self._call(
+                "POST",
+                f"/v1/invoices/{quote(invoice_id, safe='')}/image",
+                what=f"image {filename!r} of invoice {invoice_id}",
+                files=lambda: {"file": (filename, IterableReader(spooled), content_type)},
+                replayable=lambda: spooled.replayable,
+            )
 
     def payment_windows(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[PaymentWindow]:
         """The payments modified in [modified_from, modified_to], in time order, as windows each read whole in one
@@ -318,20 +334,24 @@ class AvidClient(PooledClient):
         what: str,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
-        files: Mapping[str, Any] | None = None,
+        files: Callable[[], Mapping[str, Any]] | None = None,
         missing_ok: bool = False,
         idempotent: bool = True,
-        replayable: bool = True,
+        replayable: Callable[[], bool] = lambda: True,
     ) -> httpx.Response | None:
         """Send with retries; None for a 404 when ``missing_ok``.
 
         ``idempotent=False``: once the request may have reached AvidXchange, a failure raises ``OutcomeUnknown``
-        instead of repeating it. ``replayable=False``: the body can be sent only once, so nothing is repeated.
+        instead of repeating it. ``files`` builds each attempt's multipart body. ``replayable``, asked after a
+        failed attempt: whether the body can be sent again; if not, the failure is final.
         """
 
         def attempt() -> httpx.Response | None:
+            permit = self._turn(what)
             try:
-                response = self._http.request(method, path, params=params, json=json_body, files=files)
+                response = self._http.request(
+                    method, path, params=params, json=json_body, files=None if files is None else files()
+                )
             except httpx.HTTPError as exc:
                 detail = self._scrubber.scrub(f"{exc.__class__.__name__}: {exc}")
                 if not idempotent and not isinstance(exc, _UNSENT):
@@ -340,15 +360,42 @@ class AvidClient(PooledClient):
                         "created: look it up before sending it again"
                     ) from None
                 raise TransientFailure(RetryLater(f"{what}: AvidXchange did not answer ({detail})")) from None
+            self._adjust_pace(response, permit)
             if response.is_success:
                 return response
             self._raise_for_status(response, what, missing_ok=missing_ok, idempotent=idempotent)
             return None
 
-        policy = (
-            self._retry if replayable else dataclasses.replace(self._retry, max_attempts=1, server_error_attempts=1)
-        )
-        return policy.run(attempt, what=what, logger=self._log, scrub=self._scrubber.scrub)
+        def attempt_while_replayable() -> httpx.Response | None:
+            try:
+                return attempt()
+            except TransientFailure as failure:
+                if replayable():
+                    raise
+                reason = str(failure.give_up).removeprefix(f"{what}: ")
+                self._log.warning(self._scrubber.scrub(f"{what}: not repeated, the body was not kept: {reason}"))
+                raise failure.give_up from None
+
+        return self._retry.run(attempt_while_replayable, what=what, logger=self._log, scrub=self._scrubber.scrub)
+
+    def _turn(self, what: str) -> Permit:
+        """Wait for this call's turn under the rate limit, as long as the retry policy would wait at most."""
+        try:
+            return self._pacer.acquire(max_wait=self._retry.max_total_wait)
+        except TooLongToWait as far:
+            raise RetryLater(
+                f"{what}: not sent, the next call to AvidXchange is due in {far.wait:.1f}s (rate limit); retry later",
+                retry_after=far.wait,
+            ) from None
+
+    def _adjust_pace(self, response: httpx.Response, permit: Permit) -> None:
+        status = response.status_code
+        if response.is_success:
+            self._pacer.succeeded()
+        elif status == 429:
+            self._pacer.throttled(permit, parse_retry_after(response.headers.get("Retry-After")))
+        elif status == 503 and (retry_after := parse_retry_after(response.headers.get("Retry-After"))) is not None:
+            self._pacer.pause(retry_after)
 
     def _raise_for_status(self, response: httpx.Response, what: str, *, missing_ok: bool, idempotent: bool) -> None:
         """Raise what a failed answer means; return only for a 404 the caller accepts."""

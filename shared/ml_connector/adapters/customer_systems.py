@@ -21,6 +21,7 @@ def open_customer_systems(customer: Customer, secrets: CustomerSecrets) -> Itera
             secrets.avid_company_token.get_secret_value(),
             secrets.avid_user_token.get_secret_value(),
             logger=logger,
+            max_spooled_image_bytes=customer.max_image_bytes,
         ) as avid,
     ):
         yield agent, avid
