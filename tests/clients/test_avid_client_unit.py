@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -173,12 +174,29 @@ def test_payments_are_fetched_in_windows_of_at_most_30_days_each_payment_once(
     boundary = dt.datetime(2026, 1, 31, tzinfo=dt.UTC)  # the instant two windows share
     server = PaymentList({"P-1": start + dt.timedelta(days=3), "P-2": boundary}, page_size=500)
     payments = list(serve(server).iter_payments(modified_from=start, modified_to=start + dt.timedelta(days=65)))
-    assert [(f, t) for f, t, _ in server.asked] == [
+    # The windows are read ahead concurrently (in any order); the payments come out in time order.
+    assert sorted((f, t) for f, t, _ in server.asked) == [
         ("2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z"),
         ("2026-01-31T00:00:00Z", "2026-03-02T00:00:00Z"),
         ("2026-03-02T00:00:00Z", "2026-03-07T00:00:00Z"),
     ]
     assert [p.payment_id for p in payments] == ["P-1", "P-2"]
+
+
+def test_a_long_first_pass_reads_its_windows_several_at_once(serve: Callable[[Handler], AvidClient]) -> None:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    server = PaymentList({"P-1": start + dt.timedelta(days=3), "P-9": start + dt.timedelta(days=100)}, page_size=500)
+    # Each of the first four reads waits for the other three: read one after another, they would never all arrive.
+    together = threading.Barrier(AvidConnection(base_url="https://avid.test").max_in_flight, timeout=30)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if len(server.asked) < together.parties:
+            together.wait()
+        return server(request)
+
+    client = serve(answer)
+    payments = list(client.iter_payments(modified_from=start, modified_to=start + dt.timedelta(days=120)))
+    assert len(server.asked) == 4 and [p.payment_id for p in payments] == ["P-1", "P-9"]
 
 
 def test_a_payment_changing_while_the_list_is_read_never_hides_another(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -200,15 +203,26 @@ class AvidClient(PooledClient):
         start, end = _iso(modified_from, "modified_from"), _iso(modified_to, "modified_to")
         if modified_to < modified_from:
             raise ValueError(f"payments window {start}..{end} ends before it starts")
-        window_start = modified_from
-        while True:
-            window_end = min(window_start + PAYMENT_WINDOW, modified_to)
-            for window in self._whole_windows(window_start, window_end):
-                # Windows share their boundary instant: a payment modified exactly then was in the window before.
-                yield window if window_start == modified_from else window.after(window_start)
-            if window_end >= modified_to:
-                return
-            window_start = window_end
+        spans = _spans(modified_from, modified_to)
+
+        def read(span: tuple[dt.datetime, dt.datetime]) -> list[PaymentWindow]:
+            return list(self._whole_windows(*span))
+
+        # Up to max_in_flight spans are read ahead at once (a first run may cover many); each is a snapshot, so
+        # reading them out of order changes nothing, and they are handed over in time order.
+        with ThreadPoolExecutor(max_workers=self._connection.max_in_flight, thread_name_prefix="payments") as pool:
+            ahead: deque[Future[list[PaymentWindow]]] = deque()
+            upcoming = iter(spans)
+            for span in itertools.islice(upcoming, self._connection.max_in_flight):
+                ahead.append(pool.submit(read, span))
+            for span_start, _ in spans:
+                windows = ahead.popleft().result()
+                following = next(upcoming, None)
+                if following is not None:
+                    ahead.append(pool.submit(read, following))
+                for window in windows:
+                    # Spans share their boundary instant: a payment modified exactly then was in the span before.
+                    yield window if span_start == modified_from else window.after(span_start)
 
     def iter_payments(self, *, modified_from: dt.datetime, modified_to: dt.datetime) -> Iterator[AvidPayment]:
         """The payments modified in [modified_from, modified_to], each once (contract breakers left out)."""
@@ -467,6 +481,14 @@ class AvidClient(PooledClient):
             raise AvidContractViolation(
                 self._scrubber.scrub(f"{what}: an item does not match the contract ({_messages(exc)})")
             ) from None
+
+
+def _spans(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """[start, end] cut into windows of at most PAYMENT_WINDOW (the contract's limit), sharing their boundaries."""
+    spans = [(start, min(start + PAYMENT_WINDOW, end))]
+    while spans[-1][1] < end:
+        spans.append((spans[-1][1], min(spans[-1][1] + PAYMENT_WINDOW, end)))
+    return spans
 
 
 @dataclasses.dataclass(frozen=True)
