@@ -48,16 +48,7 @@ class AgentTls(BaseModel):
             raise ValueError("fingerprint_sha256 must be 64 hex digits (colons allowed), the SHA-256 of the DER cert")
         return hex_digits
 
-    @field_validator("ca_bundle_pem")
-    @classmethod
-    def _loadable_bundle(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            ssl.create_default_context(cadata=value)
-        except (ssl.SSLError, ValueError) as exc:
-            raise ValueError(f"ca_bundle_pem holds no usable PEM certificate ({exc.__class__.__name__})") from None
-        return value
+    _check_bundle = field_validator("ca_bundle_pem")(_loadable_bundle)
 
     @model_validator(mode="after")
     def _fields_match_mode(self) -> AgentTls:

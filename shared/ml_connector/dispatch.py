@@ -16,7 +16,7 @@ from ml_connector.state.models import CustomerHealth, HealthStatus, StageRun
 
 if TYPE_CHECKING:  # reviews run the stages (preview), whose runner imports this module
     from ml_connector.messages import ReviewOrder
-    from ml_connector.reviews import ReviewDispatch
+    from ml_connector.review_dispatch import ReviewDispatch
 
 # A queued or running stage that has not reported for this long is presumed dead (a stage invocation lasts at most
 # 15 minutes and every continuation reports), so it may be queued again.

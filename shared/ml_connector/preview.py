@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -72,6 +72,9 @@ from ml_connector.state.models import (
     RunState,
     StageRun,
 )
+
+S = TypeVar("S")
+V = TypeVar("V")
 
 PREVIEW_ID_PREFIX = "preview-"
 # A preview keeps going through continuations until its stage is done; this many at most (a safety net).
@@ -327,17 +330,57 @@ class DiscardingSealer:
 _DELETED = None
 
 
+class _Overlay(Generic[S, V]):
+    """Records a preview wrote, over the real store's, by scope and source key: a kept record hides the real one;
+    ``_DELETED`` marks one deleted."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[S, str], V | None] = {}
+
+    def put(self, scope: S, source_key: str, record: V | None) -> None:
+        self.kept[(scope, source_key)] = record
+
+    def get(self, scope: S, source_key: str, read: Callable[[], V | None]) -> V | None:
+        key = (scope, source_key)
+        return self.kept[key] if key in self.kept else read()
+
+    def get_many(self, scope: S, source_keys: Iterable[str], read: Callable[[list[str]], dict[str, V]]) -> dict[str, V]:
+        """``read`` is asked only for the keys not kept."""
+        keys = list(dict.fromkeys(source_keys))
+        found = read([k for k in keys if (scope, k) not in self.kept])
+        for k in keys:
+            kept = self.kept.get((scope, k))
+            if kept is not None:
+                found[k] = kept
+        return found
+
+    def iterate(self, scope: S, real: Iterable[V], source_key: Callable[[V], str]) -> Iterator[V]:
+        """The real records not kept, then the kept ones."""
+        for record in real:
+            if (scope, source_key(record)) not in self.kept:
+                yield record
+        for (s, _), kept in list(self.kept.items()):
+            if s == scope and kept is not None:
+                yield kept
+
+
+def _source_key(record: KeyMapping | OutstandingInvoice) -> str:
+    return record.source_key
+
+
 class PreviewStateStore:
     """Reads through to the real store; every write stays in memory and is read back by the rest of the preview."""
 
     def __init__(self, real: StateStore) -> None:
         self.real = real
-        self.mappings: dict[tuple[str, str, str], KeyMapping | None] = {}
+        self.mappings = _Overlay[tuple[str, str], KeyMapping]()
+        """By (customer, kind) and source key."""
         self.cursors: dict[tuple[str, str], Cursor] = {}
         self.audit_entries = 0
         """Audit entries the run would have written (only counted: a preview keeps no history)."""
         self.failures: dict[tuple[str, str, str], FailedRecord | None] = {}
-        self.outstanding: dict[tuple[str, str], OutstandingInvoice | None] = {}
+        self.outstanding = _Overlay[str, OutstandingInvoice]()
+        """By customer and source key."""
         self.skipped: list[SkippedRecord] = []
         self.synced_keys: dict[str, list[str]] = {}
         """Kind -> source keys whose mapping the preview wrote as synced, in order."""
@@ -412,27 +455,17 @@ class PreviewStateStore:
 
     # -- mappings and leases
     def get_mapping(self, customer_id: str, kind: str, source_key: str) -> KeyMapping | None:
-        key = (customer_id, kind, source_key)
-        return self.mappings[key] if key in self.mappings else self.real.get_mapping(customer_id, kind, source_key)
+        return self.mappings.get(
+            (customer_id, kind), source_key, lambda: self.real.get_mapping(customer_id, kind, source_key)
+        )
 
     def get_mappings(self, customer_id: str, kind: str, source_keys: Iterable[str]) -> dict[str, KeyMapping]:
-        keys = list(dict.fromkeys(source_keys))
-        found = self.real.get_mappings(
-            customer_id, kind, [k for k in keys if (customer_id, kind, k) not in self.mappings]
+        return self.mappings.get_many(
+            (customer_id, kind), source_keys, lambda keys: self.real.get_mappings(customer_id, kind, keys)
         )
-        for k in keys:
-            kept = self.mappings.get((customer_id, kind, k), _DELETED)
-            if kept is not None:
-                found[k] = kept
-        return found
 
     def iter_mappings(self, customer_id: str, kind: str) -> Iterator[KeyMapping]:
-        for mapping in self.real.iter_mappings(customer_id, kind):
-            if (customer_id, kind, mapping.source_key) not in self.mappings:
-                yield mapping
-        for (c, k, _), kept in list(self.mappings.items()):
-            if (c, k) == (customer_id, kind) and kept is not None:
-                yield kept
+        yield from self.mappings.iterate((customer_id, kind), self.real.iter_mappings(customer_id, kind), _source_key)
 
     def acquire_lease(
         self, customer_id: str, kind: str, source_key: str, *, owner: str, now: dt.datetime, expires_at: dt.datetime
@@ -443,14 +476,18 @@ class PreviewStateStore:
         live = existing is not None and existing.lease_expires_at is not None and existing.lease_expires_at > now
         if existing is not None and live and existing.lease_owner != owner:
             return Lease(outcome=LeaseOutcome.HELD, owner=owner, mapping=existing)
-        self.mappings[(customer_id, kind, source_key)] = KeyMapping(
-            customer_id=customer_id,
-            kind=kind,
-            source_key=source_key,
-            state=MappingState.CLAIMED,
-            claimed_at=now,
-            lease_owner=owner,
-            lease_expires_at=expires_at,
+        self.mappings.put(
+            (customer_id, kind),
+            source_key,
+            KeyMapping(
+                customer_id=customer_id,
+                kind=kind,
+                source_key=source_key,
+                state=MappingState.CLAIMED,
+                claimed_at=now,
+                lease_owner=owner,
+                lease_expires_at=expires_at,
+            ),
         )
         return Lease(outcome=LeaseOutcome.ACQUIRED if existing is None else LeaseOutcome.TAKEN_OVER, owner=owner)
 
@@ -458,7 +495,7 @@ class PreviewStateStore:
         self._keep_mapping(mapping)
 
     def release_lease(self, customer_id: str, kind: str, source_key: str, owner: str) -> None:
-        self.mappings[(customer_id, kind, source_key)] = _DELETED
+        self.mappings.put((customer_id, kind), source_key, _DELETED)
 
     def commit(self, commit: Commit) -> None:
         self.audit_entries += len(commit.audit)
@@ -467,7 +504,7 @@ class PreviewStateStore:
         for outstanding in commit.outstanding_puts:
             self.put_outstanding(outstanding)
         for customer_id, key in commit.outstanding_deletes:
-            self.outstanding[(customer_id, key)] = _DELETED
+            self.outstanding.put(customer_id, key, _DELETED)
 
     def commit_batch(self, mappings: Sequence[KeyMapping], audit: Sequence[AuditEntry]) -> None:
         self.audit_entries += len(audit)
@@ -475,31 +512,21 @@ class PreviewStateStore:
             self._keep_mapping(mapping)
 
     def _keep_mapping(self, mapping: KeyMapping) -> None:
-        key = (mapping.customer_id, mapping.kind, mapping.source_key)
-        self.mappings[key] = mapping
+        self.mappings.put((mapping.customer_id, mapping.kind), mapping.source_key, mapping)
         if mapping.state is MappingState.SYNCED and mapping.source_key not in self.synced_keys.get(mapping.kind, []):
             self.synced_keys.setdefault(mapping.kind, []).append(mapping.source_key)
 
     # -- outstanding invoices
     def list_outstanding(self, customer_id: str) -> Iterator[OutstandingInvoice]:
-        for outstanding in self.real.list_outstanding(customer_id):
-            if (customer_id, outstanding.source_key) not in self.outstanding:
-                yield outstanding
-        for (c, _), kept in list(self.outstanding.items()):
-            if c == customer_id and kept is not None:
-                yield kept
+        yield from self.outstanding.iterate(customer_id, self.real.list_outstanding(customer_id), _source_key)
 
     def get_outstanding(self, customer_id: str, source_keys: Iterable[str]) -> dict[str, OutstandingInvoice]:
-        keys = list(dict.fromkeys(source_keys))
-        found = self.real.get_outstanding(customer_id, [k for k in keys if (customer_id, k) not in self.outstanding])
-        for k in keys:
-            kept = self.outstanding.get((customer_id, k), _DELETED)
-            if kept is not None:
-                found[k] = kept
-        return found
+        return self.outstanding.get_many(
+            customer_id, source_keys, lambda keys: self.real.get_outstanding(customer_id, keys)
+        )
 
     def put_outstanding(self, outstanding: OutstandingInvoice) -> None:
-        self.outstanding[(outstanding.customer_id, outstanding.source_key)] = outstanding
+        self.outstanding.put(outstanding.customer_id, outstanding.source_key, outstanding)
 
     # -- audit, skipped records, failures
     def append_audit(self, entries: Sequence[AuditEntry]) -> None:
@@ -517,7 +544,7 @@ class PreviewStateStore:
 
     def record_failure(self, failure: FailedRecord) -> FailedRecord:
         key = (failure.customer_id, failure.kind, failure.source_key)
-        previous = self.failures.get(key) if key in self.failures else self._open_failure(*key)
+        previous = self.get_failure(*key)
         stored = failure
         if previous is not None:
             stored = failure.model_copy(

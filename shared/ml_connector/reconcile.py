@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -31,7 +32,7 @@ from ml_connector.domain.avid import (
 )
 from ml_connector.domain.gl_mapping import ACCOUNTING_CODES_GROUP, account_code, segment_group_name, segment_value_code
 from ml_connector.domain.payment_mapping import is_due_for_posting
-from ml_connector.domain.sage import OpenInvoice, Page, SageModel, SageVendor, SegmentValue
+from ml_connector.domain.sage import GLSegment, OpenInvoice, Page, SageModel, SageVendor, SegmentValue
 from ml_connector.domain.vendor_mapping import to_avid_vendor
 from ml_connector.kinds import RecordKind
 from ml_connector.ports import AvidConnect, SageAgent, StateStore
@@ -81,24 +82,23 @@ class CodeView(BaseModel):
     active: bool
 
 
-class SageInvoiceView(BaseModel):
+class InvoiceView(BaseModel):
+    """What an invoice is compared on, on either side."""
+
     key: str
     vendor: str
     number: str
     invoice_date: dt.date
     due_date: dt.date | None
     amount: Decimal
+
+
+class SageInvoiceView(InvoiceView):
     balance: Decimal
 
 
-class AvidInvoiceView(BaseModel):
+class AvidInvoiceView(InvoiceView):
     id: str
-    key: str
-    vendor: str
-    number: str
-    invoice_date: dt.date
-    due_date: dt.date | None
-    amount: Decimal
     status: InvoiceStatus
     match_key: str = ""
     """The Sage key it is compared with: the connector's mapping to it, else its own vendor/number."""
@@ -143,71 +143,88 @@ class Sorters:
 # -- comparisons: key-ordered streams in, drift out ------------------------------------------------------------------
 
 
-def compare_vendors(
-    sage: Iterable[VendorView], avid: Iterable[VendorView], drift: DriftCollector, sorters: Sorters
+V = TypeVar("V", VendorView, CodeView)
+
+
+@dataclass(frozen=True)
+class OneSided(Generic[V]):
+    """Drift of a record active on one side only: its kind, what is seen, and what to do."""
+
+    kind: DriftKind
+    detail: Callable[[V], str]
+    action: str
+
+
+@dataclass(frozen=True)
+class MasterRecords(Generic[V]):
+    """A kind of record Sage 100 is the master of (vendors, GL codes), as a reconciliation compares and reports it."""
+
+    noun: str
+    view: type[V]
+    compared: tuple[str, ...]
+    missing_in_avid: OneSided[V]
+    not_in_sage: OneSided[V]
+    differs: DriftKind
+    """Both sides hold it with different ``compared`` fields (the detail lists them)."""
+    differs_action: str
+
+
+VENDORS = MasterRecords[VendorView](
+    "vendor",
+    VendorView,
+    ("name", "active"),
+    missing_in_avid=OneSided(
+        DriftKind.VENDOR_MISSING_IN_AVID,
+        lambda vendor: f"active in Sage 100 as {vendor.name!r}, not in AvidXchange",
+        "run the vendors stage (`mlc run {customer} vendors`); if it stays missing, see `mlc failures {customer}`",
+    ),
+    not_in_sage=OneSided(
+        DriftKind.VENDOR_NOT_IN_SAGE,
+        lambda vendor: f"active in AvidXchange as {vendor.name!r}, no such vendor in Sage 100",
+        "deactivate it in AvidXchange, or enter the vendor in Sage 100",
+    ),
+    differs=DriftKind.VENDOR_DIFFERS,
+    differs_action="Sage 100 is the master: save the vendor in Sage 100 so the vendors stage sends it again (edits "
+    "made in AvidXchange are overwritten)",
+)
+CODES = MasterRecords[CodeView](
+    "code",
+    CodeView,
+    ("description", "active"),
+    missing_in_avid=OneSided(
+        DriftKind.CODE_MISSING_IN_AVID,
+        lambda _: "active in Sage 100, not in AvidXchange",
+        "run the gl stage (`mlc run {customer} gl`); if it stays missing, see `mlc failures {customer}`",
+    ),
+    not_in_sage=OneSided(
+        DriftKind.CODE_NOT_IN_SAGE,
+        lambda _: "active in AvidXchange, no such GL account or segment value in Sage 100",
+        "deactivate it in AvidXchange (invoices can still be coded to it), or add it in Sage 100",
+    ),
+    differs=DriftKind.CODE_DIFFERS,
+    differs_action="save the account or segment value in Sage 100 so the gl stage sends it again",
+)
+
+
+def compare_masters(
+    sage: Iterable[V], avid: Iterable[V], records: MasterRecords[V], drift: DriftCollector, sorters: Sorters
 ) -> None:
-    with sorters(VendorView, _key) as sage_sorted, sorters(VendorView, _key) as avid_sorted:
+    with sorters(records.view, _key) as sage_sorted, sorters(records.view, _key) as avid_sorted:
         for key, ours, theirs in join_sorted(sage_sorted.add_all(sage), avid_sorted.add_all(avid), _key, _key):
-            subject = f"vendor {key}"
+            subject = f"{records.noun} {key}"
             if not theirs:
-                if ours[0].active:
-                    drift.add(
-                        DriftKind.VENDOR_MISSING_IN_AVID,
-                        subject,
-                        f"active in Sage 100 as {ours[0].name!r}, not in AvidXchange",
-                        "run the vendors stage (`mlc run {customer} vendors`); if it stays missing, see "
-                        "`mlc failures {customer}`",
-                    )
+                _one_sided(ours[0], records.missing_in_avid, subject, drift)
             elif not ours:
-                if theirs[0].active:
-                    drift.add(
-                        DriftKind.VENDOR_NOT_IN_SAGE,
-                        subject,
-                        f"active in AvidXchange as {theirs[0].name!r}, no such vendor in Sage 100",
-                        "deactivate it in AvidXchange, or enter the vendor in Sage 100",
-                    )
+                _one_sided(theirs[0], records.not_in_sage, subject, drift)
             else:
-                differences = _differences(ours[0], theirs[0], "name", "active")
+                differences = _differences(ours[0], theirs[0], *records.compared)
                 if differences:
-                    drift.add(
-                        DriftKind.VENDOR_DIFFERS,
-                        subject,
-                        differences,
-                        "Sage 100 is the master: save the vendor in Sage 100 so the vendors stage sends it again "
-                        "(edits made in AvidXchange are overwritten)",
-                    )
+                    drift.add(records.differs, subject, differences, records.differs_action)
 
 
-def compare_codes(sage: Iterable[CodeView], avid: Iterable[CodeView], drift: DriftCollector, sorters: Sorters) -> None:
-    with sorters(CodeView, _key) as sage_sorted, sorters(CodeView, _key) as avid_sorted:
-        for key, ours, theirs in join_sorted(sage_sorted.add_all(sage), avid_sorted.add_all(avid), _key, _key):
-            subject = f"code {key}"
-            if not theirs:
-                if ours[0].active:
-                    drift.add(
-                        DriftKind.CODE_MISSING_IN_AVID,
-                        subject,
-                        "active in Sage 100, not in AvidXchange",
-                        "run the gl stage (`mlc run {customer} gl`); if it stays missing, see "
-                        "`mlc failures {customer}`",
-                    )
-            elif not ours:
-                if theirs[0].active:
-                    drift.add(
-                        DriftKind.CODE_NOT_IN_SAGE,
-                        subject,
-                        "active in AvidXchange, no such GL account or segment value in Sage 100",
-                        "deactivate it in AvidXchange (invoices can still be coded to it), or add it in Sage 100",
-                    )
-            else:
-                differences = _differences(ours[0], theirs[0], "description", "active")
-                if differences:
-                    drift.add(
-                        DriftKind.CODE_DIFFERS,
-                        subject,
-                        differences,
-                        "save the account or segment value in Sage 100 so the gl stage sends it again",
-                    )
+def _one_sided(record: V, drift_of: OneSided[V], subject: str, drift: DriftCollector) -> None:
+    if record.active:
+        drift.add(drift_of.kind, subject, drift_of.detail(record), drift_of.action)
 
 
 def compare_invoices(
@@ -369,7 +386,7 @@ def compare_checks(
                 continue
             check = checks[0].remote_id
             subject = f"manual check {check}"
-            payment = seen[0] if seen else _payment_view(avid.get_payment(payment_id))
+            payment = seen[0] if seen else _read_payment(avid, payment_id)
             if payment is None or payment.void:
                 state = "voided" if payment else "no longer exists"
                 drift.add(
@@ -413,11 +430,11 @@ def reconcile_customer(
     sage_totals, avid_totals, connector = SageTotals(), AvidTotals(), ConnectorTotals()
     reader = _Reader(customer, agent, avid, state, progress, sage_totals, avid_totals, connector)
 
-    compare_vendors(reader.sage_vendors(), reader.avid_vendors(), drift, sorters)
-    compare_codes(reader.sage_codes(), reader.avid_codes(), drift, sorters)
+    compare_masters(reader.sage_vendors(), reader.avid_vendors(), VENDORS, drift, sorters)
+    compare_masters(reader.sage_codes(), reader.avid_codes(), CODES, drift, sorters)
     with sorters(PaymentView, _payment_id) as payments, sorters(RemittanceView, _invoice_id) as remittances:
         for payment in reader.avid_payments(started):
-            payments.add(PaymentView(payment_id=payment.payment_id, number=payment.number, void=_is_void(payment)))
+            payments.add(_payment_view(payment))
             if is_due_for_posting(payment, customer.settle_on):
                 avid_totals.settled_payments += 1
                 avid_totals.settled_amount += payment.amount
@@ -498,10 +515,13 @@ class _Reader:
             self.avid_totals.vendors += 1
             yield VendorView(key=vendor.external_vendor_code, name=vendor.name, active=vendor.active)
 
-    def sage_codes(self) -> Iterator[CodeView]:
+    def _synced_segments(self) -> list[GLSegment]:
+        """The customer's cost-center and extra segments that the Sage company has."""
         by_no = {segment.segment_no: segment for segment in self.agent.gl_segments()}
-        wanted = [by_no[n] for n in (self.customer.cost_center_segment, *self.customer.extra_segments) if n in by_no]
-        for segment in wanted:
+        return [by_no[n] for n in (self.customer.cost_center_segment, *self.customer.extra_segments) if n in by_no]
+
+    def sage_codes(self) -> Iterator[CodeView]:
+        for segment in self._synced_segments():
             group = segment_group_name(segment)
             values = page_items(functools.partial(self._segment_values_page, segment.segment_no))
             for value in self._counted(values, f"Sage {group} values"):
@@ -516,12 +536,7 @@ class _Reader:
         return self.agent.segment_values_page(segment_no=segment_no, updated_since=None, cursor=cursor)
 
     def avid_codes(self) -> Iterator[CodeView]:
-        segments = {segment.segment_no: segment for segment in self.agent.gl_segments()}
-        groups = {ACCOUNTING_CODES_GROUP} | {
-            segment_group_name(segments[n])
-            for n in (self.customer.cost_center_segment, *self.customer.extra_segments)
-            if n in segments
-        }
+        groups = {ACCOUNTING_CODES_GROUP} | {segment_group_name(segment) for segment in self._synced_segments()}
         for code in self._counted(self.avid.iter_enterprise_codes(), "AvidXchange codes"):
             if code.group_name in groups:
                 self.avid_totals.codes += 1
@@ -586,7 +601,7 @@ def _code_view(code: EnterpriseCode | EnterpriseCodeRecord) -> CodeView:
 def _sage_invoice_view(invoice: OpenInvoice) -> SageInvoiceView:
     return SageInvoiceView(
         key=invoice.key,
-        vendor=f"{invoice.ap_division_no}-{invoice.vendor_no}",
+        vendor=invoice.vendor_key,
         number=invoice.invoice_no,
         invoice_date=invoice.invoice_date,
         due_date=invoice.invoice_due_date,
@@ -608,14 +623,16 @@ def _avid_invoice_view(invoice: AvidInvoice) -> AvidInvoiceView:
     )
 
 
-def _payment_view(payment: AvidPayment | None) -> PaymentView | None:
-    if payment is None:
-        return None
-    return PaymentView(payment_id=payment.payment_id, number=payment.number, void=_is_void(payment))
+def _payment_view(payment: AvidPayment) -> PaymentView:
+    return PaymentView(
+        payment_id=payment.payment_id, number=payment.number, void=payment.status.description is PaymentStatus.VOID
+    )
 
 
-def _is_void(payment: AvidPayment) -> bool:
-    return payment.status.description is PaymentStatus.VOID
+def _read_payment(avid: AvidConnect, payment_id: str) -> PaymentView | None:
+    """A payment outside the window, read by its id."""
+    payment = avid.get_payment(payment_id)
+    return None if payment is None else _payment_view(payment)
 
 
 def _differences(ours: BaseModel, theirs: BaseModel, *fields: str) -> str:

@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from ml_connector.dispatch import dispatch_cycle
 from ml_connector.kinds import CYCLE
 from ml_connector.messages import ReviewOrder, WorkOrder
-from ml_connector.reviews import ReviewDispatch, fully_synced
+from ml_connector.review_dispatch import ReviewDispatch
+from ml_connector.reviews import fully_synced
 from ml_connector.state.history import ReviewTask
 from ml_connector.state.models import RunCounts, RunState
 from tests.fakes import FakeCustomerDirectory, FakeStateStore

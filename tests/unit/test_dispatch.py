@@ -10,7 +10,7 @@ from ml_connector.customers import InvalidCustomer, parse_customer_item
 from ml_connector.dispatch import STALE_AFTER, DispatchReport, dispatch_cycle, due_stages, is_overdue, is_paused
 from ml_connector.kinds import Stage
 from ml_connector.messages import ReviewOrder, WorkOrder
-from ml_connector.reviews import ReviewDispatch
+from ml_connector.review_dispatch import ReviewDispatch
 from ml_connector.state.history import ReviewTask
 from ml_connector.state.models import CustomerHealth, HealthStatus, RunState, StageRun
 from tests.fakes import FakeCustomerDirectory, FakeReviewQueue, FakeStateStore, FakeWorkQueue

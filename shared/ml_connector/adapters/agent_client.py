@@ -39,6 +39,7 @@ from ml_connector.domain.sage import (
     format_agent_timestamp,
     format_sage_date,
 )
+from ml_connector.domain.wire import validation_messages, validation_summary
 from ml_connector.errors import (
     AgentAuthFailed,
     AgentContractViolation,
@@ -61,10 +62,6 @@ B = TypeVar("B", bound=BaseModel)
 
 def _segment(value: str) -> str:
     return quote(value, safe="")
-
-
-def _validation_messages(error: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors()]
 
 
 def _is_certificate_failure(exc: BaseException) -> bool:
@@ -368,8 +365,7 @@ class AgentClient(PooledClient):
         except ValidationError as exc:
             return AgentContractViolation(
                 self._scrubber.scrub(
-                    f"{what}: the agent answered 409 with an unreadable 'existing' check "
-                    f"({'; '.join(_validation_messages(exc))})"
+                    f"{what}: the agent answered 409 with an unreadable 'existing' check ({validation_summary(exc)})"
                 )
             )
         return PaymentAlreadyExists(
@@ -398,7 +394,7 @@ class AgentClient(PooledClient):
             raise AgentContractViolation(
                 self._scrubber.scrub(
                     f"{what}: the agent's answer does not match the contract "
-                    f"({'; '.join(_validation_messages(exc))}); check the agent version"
+                    f"({validation_summary(exc)}); check the agent version"
                 )
             ) from None
 
@@ -412,7 +408,7 @@ class AgentClient(PooledClient):
             return model.model_validate(self._json(response, what))
         except ValidationError as exc:
             raise SageRecordInvalid(
-                self._scrubber.scrub(f"{what}: {'; '.join(_validation_messages(exc))}; correct the record in Sage")
+                self._scrubber.scrub(f"{what}: {validation_summary(exc)}; correct the record in Sage")
             ) from None
 
     def _page(self, model: type[M], path: str, params: dict[str, str], key_format: str) -> Page[M]:
@@ -430,5 +426,5 @@ class AgentClient(PooledClient):
                 items.append(model.model_validate(raw))
             except ValidationError as exc:
                 key = key_format.format_map(defaultdict(lambda: "?", raw)) if isinstance(raw, dict) else "?"
-                invalid.append(InvalidRecord(key=key, errors=_validation_messages(exc)))
+                invalid.append(InvalidRecord(key=key, errors=validation_messages(exc)))
         return Page[M](items=items, next_cursor=next_cursor, invalid=invalid)

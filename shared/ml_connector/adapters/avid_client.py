@@ -36,6 +36,7 @@ from ml_connector.domain.avid import (
     NewInvoice,
     PaymentWindow,
 )
+from ml_connector.domain.wire import validation_summary
 from ml_connector.errors import (
     AvidAuthFailed,
     AvidContractViolation,
@@ -62,10 +63,6 @@ def _iso(value: dt.datetime, name: str) -> str:
     if value.tzinfo is None:
         raise ValueError(f"{name} {value.isoformat()} has no time zone; AvidConnect times are absolute (use UTC)")
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _messages(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors())
 
 
 def _vendor_key(item: Mapping[str, Any]) -> str | None:
@@ -263,7 +260,9 @@ class AvidClient(PooledClient):
                 items.append(AvidPayment.model_validate(raw))
             except ValidationError as exc:
                 payment_id = str(raw.get("PaymentId", "?")) if isinstance(raw, dict) else "?"
-                invalid.append(InvalidPayment(payment_id=payment_id, errors=self._scrubber.scrub(_messages(exc))))
+                invalid.append(
+                    InvalidPayment(payment_id=payment_id, errors=self._scrubber.scrub(validation_summary(exc)))
+                )
         return _PaymentsPage(items=items, invalid=invalid, page_count=page_count)
 
     def get_payment(self, payment_id: str) -> AvidPayment | None:
@@ -275,7 +274,9 @@ class AvidClient(PooledClient):
             return AvidPayment.model_validate(self._json(response))
         except ValidationError as exc:  # one payment's problem, not the customer's
             raise AvidRejected(
-                self._scrubber.scrub(f"payment {payment_id} breaks the AvidConnect contract ({_messages(exc)})")
+                self._scrubber.scrub(
+                    f"payment {payment_id} breaks the AvidConnect contract ({validation_summary(exc)})"
+                )
             ) from None
 
     # -- batches and lists ----------------------------------------------------------------------------------
@@ -468,7 +469,9 @@ class AvidClient(PooledClient):
             return model.model_validate(data)
         except ValidationError as exc:
             raise AvidContractViolation(
-                self._scrubber.scrub(f"{model.__name__}: the answer does not match the contract ({_messages(exc)})")
+                self._scrubber.scrub(
+                    f"{model.__name__}: the answer does not match the contract ({validation_summary(exc)})"
+                )
             ) from None
 
     def _model_list(self, model: type[B], body: Any, field: str, what: str) -> list[B]:
@@ -479,7 +482,7 @@ class AvidClient(PooledClient):
             return [model.model_validate(item) for item in items]
         except ValidationError as exc:
             raise AvidContractViolation(
-                self._scrubber.scrub(f"{what}: an item does not match the contract ({_messages(exc)})")
+                self._scrubber.scrub(f"{what}: an item does not match the contract ({validation_summary(exc)})")
             ) from None
 
 

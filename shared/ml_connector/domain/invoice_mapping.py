@@ -77,7 +77,7 @@ def to_new_invoice(invoice: OpenInvoice, book: CodingBook) -> NewInvoice:
         )
     return NewInvoice(
         number=invoice.invoice_no,
-        vendor_external_code=f"{invoice.ap_division_no}-{invoice.vendor_no}",
+        vendor_external_code=invoice.vendor_key,
         invoice_date=invoice.invoice_date,
         due_date=invoice.invoice_due_date,
         gross_amount=invoice.invoice_amt,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
@@ -103,16 +104,15 @@ def format_agent_timestamp(value: dt.datetime) -> str:
     return value.strftime("%Y%m%dT%H:%M:%S")
 
 
-def _two_digits(value: str) -> str:
-    if len(value) != 2 or not value.isdigit():
-        raise ValueError(f"{value!r} is not two digits")
-    return value
+def _digits(count: int, spelled: str) -> Callable[[str], str]:
+    """A validator of strings of exactly ``count`` digits."""
 
+    def check(value: str) -> str:
+        if len(value) != count or not value.isdigit():
+            raise ValueError(f"{value!r} is not {spelled} digits")
+        return value
 
-def _six_digits(value: str) -> str:
-    if len(value) != 6 or not value.isdigit():
-        raise ValueError(f"{value!r} is not six digits")
-    return value
+    return check
 
 
 SageDate = Annotated[
@@ -146,9 +146,9 @@ AgentTimestamp = Annotated[
     PlainSerializer(format_agent_timestamp, return_type=str, when_used="json"),
 ]
 CompanyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3}$")]
-TwoDigits = Annotated[str, AfterValidator(_two_digits)]
+TwoDigits = Annotated[str, AfterValidator(_digits(2, "two"))]
 DivisionNo = TwoDigits
-HeaderSeqNo = Annotated[str, AfterValidator(_six_digits)]
+HeaderSeqNo = Annotated[str, AfterValidator(_digits(6, "six"))]
 
 
 Text7 = Annotated[str, StringConstraints(max_length=7)]
@@ -311,7 +311,12 @@ class OpenInvoice(ChangeStamped):
     @property
     def key(self) -> str:
         """``APDivisionNo-VendorNo/InvoiceNo``, e.g. ``01-ACME/10045``."""
-        return f"{self.ap_division_no}-{self.vendor_no}/{self.invoice_no}"
+        return f"{self.vendor_key}/{self.invoice_no}"
+
+    @property
+    def vendor_key(self) -> str:
+        """The vendor's key (``SageVendor.key``), e.g. ``01-ACME``: its ExternalVendorCode in AvidXchange."""
+        return f"{self.ap_division_no}-{self.vendor_no}"
 
     @property
     def is_credit_memo(self) -> bool:

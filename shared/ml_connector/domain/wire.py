@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_pascal
 
 
@@ -21,3 +21,13 @@ class PascalModel(BaseModel):
         extra="ignore",
         hide_input_in_errors=True,
     )
+
+
+def validation_messages(error: ValidationError) -> list[str]:
+    """Each error as ``field.path: message`` (``record`` for an error of the whole record)."""
+    return [f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors()]
+
+
+def validation_summary(error: ValidationError) -> str:
+    """``validation_messages`` on one line."""
+    return "; ".join(validation_messages(error))

@@ -11,7 +11,7 @@ from ml_connector import bootstrap
 from ml_connector.dispatch import dispatch_cycle
 from ml_connector.handlers.shape import Handler, instrumented
 from ml_connector.observability import record_dispatch
-from ml_connector.reviews import ReviewDispatch
+from ml_connector.review_dispatch import ReviewDispatch
 from ml_connector.stages.context import TimeBudget
 
 # The dispatcher stops taking new customers this long before its timeout (the rest go on the next tick).

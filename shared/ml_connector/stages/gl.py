@@ -47,32 +47,21 @@ def sync_gl(ctx: StageContext) -> StageResult:
     ledger = RecordLedger(ctx, Stage.GL)
     agent_now = ctx.agent.health().server_time
     for segment in synced_segments(ctx):
-
-        def handle_values(page: Page[SegmentValue], _: frozenset[str], segment: GLSegment = segment) -> None:
-            ledger.unreadable(RecordKind.SEGMENT_VALUE, page.invalid)
-            push_segment_values(ctx, ledger, segment, page.items)
-            ledger.flush()
-
         complete = run_change_stream(
             ctx,
             segment_stream(segment.segment_no),
             functools.partial(_segment_values_page, ctx, segment.segment_no),
-            handle_values,
+            ledger.page_handler(RecordKind.SEGMENT_VALUE, functools.partial(push_segment_values, ctx, ledger, segment)),
             agent_now=agent_now,
         )
         if not complete:
             return ledger.result(False)
 
-    def handle_accounts(page: Page[GLAccount], _: frozenset[str]) -> None:
-        ledger.unreadable(RecordKind.GL_ACCOUNT, page.invalid)
-        push_accounts(ctx, ledger, page.items)
-        ledger.flush()
-
     complete = run_change_stream(
         ctx,
         ACCOUNTS_STREAM,
         lambda since, cursor: ctx.agent.gl_accounts_page(updated_since=since, cursor=cursor),
-        handle_accounts,
+        ledger.page_handler(RecordKind.GL_ACCOUNT, functools.partial(push_accounts, ctx, ledger)),
         agent_now=agent_now,
     )
     return ledger.result(complete)

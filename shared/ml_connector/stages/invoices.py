@@ -69,7 +69,7 @@ def push_invoices(ctx: StageContext) -> StageResult:
         if not finished:
             ledger.unreadable(RecordKind.INVOICE, page.invalid)
         todo = [i for i in page.items if record_stamp(i) not in finished]
-        vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, (vendor_code(i) for i in todo))
+        vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, (i.vendor_key for i in todo))
         existing = ctx.state.get_mappings(ctx.customer_id, RecordKind.INVOICE, (i.key for i in todo))
 
         def push(invoice: OpenInvoice) -> None:
@@ -97,10 +97,6 @@ def push_invoices(ctx: StageContext) -> StageResult:
         check_open_balances(ctx, ledger)
         ledger.flush()
     return ledger.result(complete)
-
-
-def vendor_code(invoice: OpenInvoice) -> str:
-    return f"{invoice.ap_division_no}-{invoice.vendor_no}"
 
 
 def load_coding_book(ctx: StageContext) -> CodingBook:
@@ -207,9 +203,9 @@ def push_invoice(
         ledger.skipped(RecordKind.INVOICE, key, f"dated {invoice.invoice_date}, before the invoice start date")
         return
     try:
-        waits = vendor_blocker(ctx, vendor_code(invoice), vendors.get(vendor_code(invoice)))
+        waits = vendor_blocker(ctx, invoice.vendor_key, vendors.get(invoice.vendor_key))
         if waits is not None:
-            raise InvoiceWaits(waits, blocker=VENDOR_BLOCKER + vendor_code(invoice))
+            raise InvoiceWaits(waits, blocker=VENDOR_BLOCKER + invoice.vendor_key)
         try:
             new_invoice = to_new_invoice(invoice, book)
         except CodingNotReady as coding:
@@ -548,7 +544,7 @@ def push_again(ctx: StageContext, ledger: RecordLedger, key: str, book: CodingBo
     if invoice is None:
         _no_longer_open(ctx, ledger, key)
         return
-    vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, [vendor_code(invoice)])
+    vendors = ctx.state.get_mappings(ctx.customer_id, RecordKind.VENDOR, [invoice.vendor_key])
     existing = ctx.state.get_mapping(ctx.customer_id, RecordKind.INVOICE, invoice.key)
     push_invoice(ctx, ledger, invoice, book or coding_book_for(ctx, invoice), vendors, existing)
 

@@ -18,10 +18,10 @@ one lock, and state is written outside it, so one record's writes never wait for
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from ml_connector.domain.sage import InvalidRecord
+from ml_connector.domain.sage import InvalidRecord, Page, SageModel
 from ml_connector.kinds import Stage
 from ml_connector.messages import RecordRetry
 from ml_connector.stages.context import StageContext
@@ -36,6 +36,8 @@ from ml_connector.state.models import (
     OutstandingInvoice,
     RunCounts,
 )
+
+T = TypeVar("T", bound=SageModel)
 
 
 class RecordLedger:
@@ -172,10 +174,7 @@ class RecordLedger:
     def failed(self, kind: str, key: str, error: str, *, retryable: bool, requeue: bool = True) -> None:
         """A retryable failure is queued for retry; a refusal is listed for an operator and never queued.
         ``requeue=False`` when a retry could not help (the source record itself is unreadable)."""
-        with self._lock:
-            self.counts.failed += 1
-            self.errors.append(error if key in error else f"{kind} {key}: {error}")
-            self._note(kind, key, AuditEvent.FAILED, error=error)
+        self._count_failure(kind, key, error)
         self._open_failure(kind, key, error, retryable=retryable)
         if retryable:
             with self._lock:
@@ -191,10 +190,7 @@ class RecordLedger:
 
     def flagged(self, kind: str, key: str, error: str) -> None:
         """A synced record a person must act on: listed until an operator replays it, never queued."""
-        with self._lock:
-            self.counts.failed += 1
-            self.errors.append(error if key in error else f"{kind} {key}: {error}")
-            self._note(kind, key, AuditEvent.FAILED, error=error)
+        self._count_failure(kind, key, error)
         self._open_failure(kind, key, error, retryable=False, flagged=True)
 
     def unreadable(self, kind: str, invalid: Sequence[InvalidRecord]) -> None:
@@ -208,6 +204,17 @@ class RecordLedger:
                 + "; correct it at its source, then replay",
                 retryable=False,
             )
+
+    def page_handler(self, kind: str, push: Callable[[Sequence[T]], None]) -> Callable[[Page[T], frozenset[str]], None]:
+        """A change stream's ``handle_page`` for records pushed a page at a time: the page's unreadable records
+        failed, the others pushed, then the page made durable."""
+
+        def handle(page: Page[T], _: frozenset[str]) -> None:
+            self.unreadable(kind, page.invalid)
+            push(page.items)
+            self.flush()
+
+        return handle
 
     def result(self, complete: bool) -> StageResult:
         return StageResult(complete, self.counts, tuple(self.errors))
@@ -242,6 +249,12 @@ class RecordLedger:
 
     def _note(self, kind: str, key: str, event: AuditEvent, **fields: Any) -> None:
         self._audit.append(self._entry(kind, key, event, **fields))
+
+    def _count_failure(self, kind: str, key: str, error: str) -> None:
+        with self._lock:
+            self.counts.failed += 1
+            self.errors.append(error if key in error else f"{kind} {key}: {error}")
+            self._note(kind, key, AuditEvent.FAILED, error=error)
 
     def _take_audit(self, kind: str, keys: set[str]) -> list[AuditEntry]:
         """Remove and return the buffered entries of these records (to be written with their effect)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-from ml_connector.domain.sage import Page, SageVendor
+from ml_connector.domain.sage import SageVendor
 from ml_connector.domain.vendor_mapping import to_avid_vendor, vendor_is_payable
 from ml_connector.kinds import RecordKind, Stage
 from ml_connector.messages import RecordRetry
@@ -21,16 +22,11 @@ def sync_vendors(ctx: StageContext) -> StageResult:
     ledger = RecordLedger(ctx, Stage.VENDORS)
     agent_now = ctx.agent.health().server_time
 
-    def handle(page: Page[SageVendor], _: frozenset[str]) -> None:
-        ledger.unreadable(RecordKind.VENDOR, page.invalid)
-        push_vendors(ctx, ledger, page.items)
-        ledger.flush()
-
     complete = run_change_stream(
         ctx,
         STREAM,
         lambda since, cursor: ctx.agent.vendors_page(updated_since=since, cursor=cursor),
-        handle,
+        ledger.page_handler(RecordKind.VENDOR, functools.partial(push_vendors, ctx, ledger)),
         agent_now=agent_now,
     )
     return ledger.result(complete)

@@ -107,6 +107,15 @@ def _is_conditional_failure(error: ClientError) -> bool:
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
 
+def _run_update(
+    customer_id: str, stage: Stage, state: RunState, cycle_id: str, now: dt.datetime
+) -> tuple[str, dict[str, Any]]:
+    """What every change of a stage run's state sets (``#state`` names ``state``), with its values."""
+    expression = "SET customer_id = :c, stage = :s, #state = :st, cycle_id = :cy, updated_at = :now"
+    values = {":c": customer_id, ":s": stage.value, ":st": state.value, ":cy": cycle_id, ":now": now.isoformat()}
+    return expression, values
+
+
 class DynamoStateStore:
     def __init__(self, table_name: str, *, audit_retention: dt.timedelta, dynamodb: Any | None = None) -> None:
         self._table = (dynamodb or boto3.resource("dynamodb")).Table(table_name)
@@ -141,22 +150,17 @@ class DynamoStateStore:
     ) -> bool:
         """Mark a stage queued unless a run of it is already in flight (and not stale). Returns whether it did."""
         in_flight = [s.value for s in RunState if s.in_flight]
+        expression, values = _run_update(customer_id, stage, RunState.QUEUED, cycle_id, now)
         try:
             # The client, not the Table resource: the dispatcher calls this from several threads.
             self._table.meta.client.update_item(
                 TableName=self._table.name,
                 Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"},
-                UpdateExpression=(
-                    "SET customer_id = :c, stage = :s, #state = :q, cycle_id = :cy, updated_at = :now, queued_at = :now"
-                ),
+                UpdateExpression=f"{expression}, queued_at = :now",
                 ConditionExpression="attribute_not_exists(pk) OR NOT #state IN (:f1, :f2, :f3) OR updated_at < :stale",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
-                    ":c": customer_id,
-                    ":s": stage.value,
-                    ":q": RunState.QUEUED.value,
-                    ":cy": cycle_id,
-                    ":now": now.isoformat(),
+                    **values,
                     ":f1": in_flight[0],
                     ":f2": in_flight[1],
                     ":f3": in_flight[2],
@@ -170,19 +174,12 @@ class DynamoStateStore:
         return True
 
     def mark_running(self, customer_id: str, stage: Stage, cycle_id: str, now: dt.datetime) -> None:
+        expression, values = _run_update(customer_id, stage, RunState.RUNNING, cycle_id, now)
         self._table.update_item(
             Key={"pk": _customer_pk(customer_id), "sk": f"RUN#{stage}"},
-            UpdateExpression=(
-                "SET customer_id = :c, stage = :s, #state = :r, cycle_id = :cy, updated_at = :now, started_at = :now"
-            ),
+            UpdateExpression=f"{expression}, started_at = :now",
             ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={
-                ":c": customer_id,
-                ":s": stage.value,
-                ":r": RunState.RUNNING.value,
-                ":cy": cycle_id,
-                ":now": now.isoformat(),
-            },
+            ExpressionAttributeValues=values,
         )
 
     def mark_finished(
@@ -196,19 +193,9 @@ class DynamoStateStore:
         *,
         cycle_id: str,
     ) -> None:
-        expression = (
-            "SET customer_id = :c, stage = :s, cycle_id = :cy, #state = :st, updated_at = :now, finished_at = :now,"
-            " counts = :counts, message = :msg"
-        )
-        values: dict[str, Any] = {
-            ":c": customer_id,
-            ":s": stage.value,
-            ":cy": cycle_id,
-            ":st": state.value,
-            ":now": now.isoformat(),
-            ":counts": counts.model_dump(),
-            ":msg": message or "",
-        }
+        expression, values = _run_update(customer_id, stage, state, cycle_id, now)
+        expression += ", finished_at = :now, counts = :counts, message = :msg"
+        values |= {":counts": counts.model_dump(), ":msg": message or ""}
         if state in (RunState.SUCCEEDED, RunState.PARTIAL):
             expression += ", last_success_at = :now"
         self._table.update_item(
