@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 import ssl
 from enum import StrEnum
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from ml_connector.model import Model
+
+if TYPE_CHECKING:
+    import httpx
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 
@@ -29,7 +35,7 @@ class TlsMode(StrEnum):
     INSECURE = "insecure"
 
 
-class AgentTls(BaseModel):
+class AgentTls(Model):
     """How to trust the agent's certificate. ``pinned`` checks the SHA-256 of the server certificate's DER bytes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -63,7 +69,7 @@ class AgentTls(BaseModel):
         return self
 
 
-class Timeouts(BaseModel):
+class Timeouts(Model):
     """Seconds. ``pool`` is how long a call may wait for a free connection when all are in use."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -74,19 +80,24 @@ class Timeouts(BaseModel):
     pool: float = Field(default=60.0, gt=0)
 
     def as_httpx(self) -> httpx.Timeout:
+        import httpx  # noqa: PLC0415 - only the clients need it; the settings load without it
+
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
 def _https_base_url(value: str) -> str:
-    url = httpx.URL(value)
-    if url.scheme != "https" or not url.host:
+    try:
+        url = urlsplit(value)
+    except ValueError:
+        raise ValueError(f"base_url {value!r} is not a URL") from None
+    if url.scheme != "https" or not url.hostname:
         raise ValueError(f"base_url {value!r} must be an https:// URL with a host")
     if url.query or url.fragment:
         raise ValueError(f"base_url {value!r} must not carry a query or fragment")
     return value.rstrip("/")
 
 
-class AgentConnection(BaseModel):
+class AgentConnection(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str
@@ -99,7 +110,7 @@ class AgentConnection(BaseModel):
     _check_base_url = field_validator("base_url")(_https_base_url)
 
 
-class AvidConnection(BaseModel):
+class AvidConnection(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str

@@ -7,15 +7,16 @@ import json
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from ml_connector.connections import AgentConnection, AvidConnection
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 
 CUSTOMER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"
 
 
-class StageSchedules(BaseModel):
+class StageSchedules(Model):
     """Minutes between runs of each stage. Reference data is slow (hours); invoices and payments every 15-30 min."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,7 +30,7 @@ class StageSchedules(BaseModel):
         return dt.timedelta(minutes=getattr(self, stage.value))
 
 
-class Customer(BaseModel):
+class Customer(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, description="Stable id; message group and key prefix.")
@@ -74,7 +75,7 @@ class Customer(BaseModel):
     )
 
 
-class InvalidCustomer(BaseModel):
+class InvalidCustomer(Model):
     """A customer item that failed validation: reported and skipped, never fatal for the others."""
 
     customer_id: str

@@ -7,9 +7,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from pydantic import BaseModel
-
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 from ml_connector.state.models import FailedRecord
 
 # "invoice 01-ACME/10045: " and the like: the record a message is about, not why it failed.
@@ -21,7 +20,7 @@ _KEYS = re.compile(r"\b[0-9A-Z]+(?:[-/][0-9A-Z]+)+\b|'[^']*'|\"[^\"]*\"")
 _ACTIONS = ("fix", "correct", "reactivate", "resolve", "void", "run", "check", "replay", "create", "add", "release")
 
 
-class FailureGroup(BaseModel):
+class FailureGroup(Model):
     stage: Stage
     kind: str
     reason: str

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 from ml_connector.state.history import ReviewTask
 from ml_connector.state.models import FailedRecord
 
 
-class WorkOrder(BaseModel):
+class WorkOrder(Model):
     """Run ``stage`` for ``customer_id``; then queue ``then`` (the rest of the cycle, in order).
 
     ``continuation`` is set when a stage ran out of time and queued itself to go on where it stopped; its cursor
@@ -39,7 +40,7 @@ class WorkOrder(BaseModel):
         return WorkOrder(customer_id=self.customer_id, stage=self.then[0], cycle_id=self.cycle_id, then=self.then[1:])
 
 
-class RecordRetry(BaseModel):
+class RecordRetry(Model):
     """A record to run again, by its key only: the retry reads it again from its source, so a message carries no
     record data (no tax id, card or bank detail) and a replay of any age runs the record as it is now.
     Replays are keyed on (customer, kind, source key), never on the SQS message id or a time."""
@@ -67,7 +68,7 @@ class RecordRetry(BaseModel):
         )
 
 
-class ReviewOrder(BaseModel):
+class ReviewOrder(Model):
     """Run a review (a reconciliation or an onboarding preview) for ``customer_id``: the reconcile queue's message."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

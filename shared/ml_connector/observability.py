@@ -40,6 +40,7 @@ def traced(handler: Traced) -> Traced:
 
     return cast("Traced", Tracer().capture_lambda_handler(handler))
 
+
 # Calls to the agent and AvidConnect run on several threads of one invocation; Powertools' metric set is shared.
 _metrics_lock = threading.Lock()
 

@@ -6,19 +6,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from pydantic import BaseModel
-
 from ml_connector.customers import Customer
 from ml_connector.errors import ConnectorError
+from ml_connector.model import Model
 from ml_connector.ports import OpenSystems
 
 
-class SystemCheck(BaseModel):
+class SystemCheck(Model):
     ok: bool
     detail: str
 
 
-class PingReport(BaseModel):
+class PingReport(Model):
     customer_id: str
     ok: bool
     agent: SystemCheck

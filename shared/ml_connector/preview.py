@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ml_connector.domain.avid import (
     AvidCompany,
@@ -48,6 +48,7 @@ from ml_connector.domain.sage import (
 )
 from ml_connector.kinds import Stage
 from ml_connector.messages import RecordRetry
+from ml_connector.model import Model
 from ml_connector.ports import AvidConnect, InvoiceImage, SageAgent, StateStore
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.gl import sync_gl
@@ -85,7 +86,7 @@ Change = Literal["create", "update", "post"]
 Outcome = Literal["skipped", "waiting", "failed"]
 
 
-class PreviewCall(BaseModel):
+class PreviewCall(Model):
     """A write the stage would have made to AvidXchange or Sage 100."""
 
     system: Literal["AvidXchange", "Sage 100"]
@@ -94,7 +95,7 @@ class PreviewCall(BaseModel):
     detail: str = ""
 
 
-class PreviewChange(BaseModel):
+class PreviewChange(Model):
     """A record that would be synced: created or updated in AvidXchange, or posted to Sage 100."""
 
     kind: str
@@ -102,7 +103,7 @@ class PreviewChange(BaseModel):
     change: Change
 
 
-class PreviewOutcome(BaseModel):
+class PreviewOutcome(Model):
     """A record that would not go through, and why."""
 
     kind: str
@@ -111,7 +112,7 @@ class PreviewOutcome(BaseModel):
     reason: str
 
 
-class StagePreview(BaseModel):
+class StagePreview(Model):
     stage: Stage
     complete: bool
     counts: RunCounts
@@ -133,7 +134,7 @@ class StagePreview(BaseModel):
         return {"stage": self.stage.value, "complete": self.complete, **tally}
 
 
-class PreviewReport(BaseModel):
+class PreviewReport(Model):
     customer_id: str
     started_at: dt.datetime
     stages: list[StagePreview]

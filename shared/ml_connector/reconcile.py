@@ -35,6 +35,7 @@ from ml_connector.domain.payment_mapping import is_due_for_posting
 from ml_connector.domain.sage import GLSegment, OpenInvoice, Page, SageModel, SageVendor, SegmentValue
 from ml_connector.domain.vendor_mapping import to_avid_vendor
 from ml_connector.kinds import RecordKind
+from ml_connector.model import Model
 from ml_connector.ports import AvidConnect, SageAgent, StateStore
 from ml_connector.reconcile_report import (
     ZERO,
@@ -69,20 +70,20 @@ def _no_progress(phase: str, done: int) -> None:
 # -- projections: the fields compared, small enough to sort on disk --------------------------------------------------
 
 
-class VendorView(BaseModel):
+class VendorView(Model):
     key: str
     name: str
     active: bool
 
 
-class CodeView(BaseModel):
+class CodeView(Model):
     key: str
     """``GroupName/CodeValue``."""
     description: str
     active: bool
 
 
-class InvoiceView(BaseModel):
+class InvoiceView(Model):
     """What an invoice is compared on, on either side."""
 
     key: str
@@ -107,18 +108,18 @@ class AvidInvoiceView(InvoiceView):
     payment_ids: list[str] = []
 
 
-class MappingView(BaseModel):
+class MappingView(Model):
     source_key: str
     remote_id: str
 
 
-class RemittanceView(BaseModel):
+class RemittanceView(Model):
     invoice_id: str
     payment_id: str
     amount: Decimal
 
 
-class PaymentView(BaseModel):
+class PaymentView(Model):
     payment_id: str
     number: str
     void: bool

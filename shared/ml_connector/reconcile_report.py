@@ -7,7 +7,9 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from ml_connector.model import Model
 
 ZERO = Decimal("0.00")
 
@@ -55,7 +57,7 @@ _TITLES = {
 }
 
 
-class DriftLine(BaseModel):
+class DriftLine(Model):
     kind: DriftKind
     subject: str
     """The record, e.g. ``invoice 01-ACME/10045``."""
@@ -67,7 +69,7 @@ class DriftLine(BaseModel):
     """The money at stake, when there is any."""
 
 
-class DriftTotal(BaseModel):
+class DriftTotal(Model):
     kind: DriftKind
     count: int = 0
     amount: Decimal = ZERO
@@ -75,7 +77,7 @@ class DriftTotal(BaseModel):
     """Lines of this kind not kept in ``ReconciliationReport.lines`` (the count and amount include them)."""
 
 
-class SageTotals(BaseModel):
+class SageTotals(Model):
     vendors: int = 0
     codes: int = 0
     open_invoices: int = 0
@@ -84,7 +86,7 @@ class SageTotals(BaseModel):
     open_balance: Decimal = ZERO
 
 
-class AvidTotals(BaseModel):
+class AvidTotals(Model):
     vendors: int = 0
     codes: int = 0
     """Codes in the groups the connector maintains (Accounting Codes and the synced GL segments)."""
@@ -96,7 +98,7 @@ class AvidTotals(BaseModel):
     settled_amount: Decimal = ZERO
 
 
-class ConnectorTotals(BaseModel):
+class ConnectorTotals(Model):
     vendor_mappings: int = 0
     invoice_mappings: int = 0
     payment_mappings: int = 0
@@ -104,7 +106,7 @@ class ConnectorTotals(BaseModel):
     """Manual checks the connector posted that were read back from Sage by their key."""
 
 
-class ReconciliationSummary(BaseModel):
+class ReconciliationSummary(Model):
     """The few figures kept after a run (for ``mlc status`` and a drift alarm)."""
 
     customer_id: str
@@ -115,7 +117,7 @@ class ReconciliationSummary(BaseModel):
     by_kind: dict[DriftKind, int]
 
 
-class ReconciliationReport(BaseModel):
+class ReconciliationReport(Model):
     customer_id: str
     started_at: dt.datetime
     finished_at: dt.datetime

@@ -13,8 +13,6 @@ from typing import Any
 
 from ml_connector.kinds import CYCLE
 from ml_connector.messages import ReviewOrder
-from ml_connector.preview import preview_stages
-from ml_connector.reconcile import reconcile_customer
 from ml_connector.stages.context import StageContext
 from ml_connector.state.history import ReviewRecord, ReviewTask
 from ml_connector.state.models import StageRun
@@ -35,7 +33,10 @@ def run_review(
         "task": order.task,
         "queued_at": previous.queued_at if previous is not None else None,
     }
+    # Each task imports its own machinery when it runs: a reconciliation never loads the stages a preview runs.
     if order.task is ReviewTask.RECONCILE:
+        from ml_connector.reconcile import reconcile_customer  # noqa: PLC0415
+
         summary = reconcile_customer(ctx.customer, ctx.agent, ctx.avid, ctx.state, now=clock()).summary()
         return ReviewRecord(
             **base,
@@ -44,6 +45,8 @@ def run_review(
             summary=summary.model_dump(mode="json"),
             message="in agreement" if summary.in_agreement else f"{summary.drift_count} differences",
         )
+    from ml_connector.preview import preview_stages  # noqa: PLC0415
+
     report = preview_stages(ctx, CYCLE, clock=clock)
     complete = all(stage.complete for stage in report.stages)
     reach = "the first cycle" if complete else "the first cycle as far as one invocation's time reached"

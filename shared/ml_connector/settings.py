@@ -6,12 +6,13 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 
 
-class FunctionSettings(BaseModel):
+class FunctionSettings(Model):
     """What template.yaml's Globals give every function (see Globals.Function.Environment)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

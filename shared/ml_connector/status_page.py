@@ -7,17 +7,16 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from pydantic import BaseModel
-
 from ml_connector.errors import ConnectorError
 from ml_connector.failure_guide import FailureGroup
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 from ml_connector.ports import AvidConnect, SageAgent, StateStore
 from ml_connector.reconcile_report import ReconciliationSummary
 from ml_connector.state.models import RunCounts, RunState
 
 
-class RunPoint(BaseModel):
+class RunPoint(Model):
     stage: Stage
     state: RunState
     at: dt.datetime
@@ -26,14 +25,14 @@ class RunPoint(BaseModel):
     message: str | None = None
 
 
-class Latency(BaseModel):
+class Latency(Model):
     system: str
     seconds: float | None
     note: str
     """What was measured, or why there is no figure."""
 
 
-class StatusPage(BaseModel):
+class StatusPage(Model):
     customer_id: str
     display_name: str | None
     generated_at: dt.datetime

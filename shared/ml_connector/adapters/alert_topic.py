@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from ml_connector.model import Model
 
 
-class AlertSettings(BaseModel):
+class AlertSettings(Model):
     """The stage functions' own environment variable (template.yaml)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ml_connector.model import Model
 from ml_connector.ports import Backlog
 
 _COUNTS = (
@@ -19,7 +20,7 @@ _COUNTS = (
 )
 
 
-class BacklogQueues(BaseModel):
+class BacklogQueues(Model):
     """The dispatcher's environment (template.yaml): the retry queue from Globals, the record DLQ its own."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ml_connector.adapters.work_queue import WorkQueueSendError, send_fifo
 from ml_connector.messages import ReviewOrder
+from ml_connector.model import Model
 
 
-class ReviewQueueSettings(BaseModel):
+class ReviewQueueSettings(Model):
     """The dispatcher's own environment variable (template.yaml)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -14,16 +14,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import ConfigDict, Field, SecretStr, ValidationError
 
 from ml_connector.customers import Customer
 from ml_connector.errors import CustomerUnavailable
+from ml_connector.model import Model
 
 CACHE_SECONDS = 300
 CUSTOMER_TAG = "customer_id"
 
 
-class CustomerSecrets(BaseModel):
+class CustomerSecrets(Model):
     """The secret's JSON. SecretStr keeps the values out of reprs, logs and error messages."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)

@@ -6,10 +6,11 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from ml_connector.domain.amounts import Amount
 from ml_connector.domain.wire import PascalModel
+from ml_connector.model import Model
 
 ACCOUNTING_CODES = "Accounting Codes"
 
@@ -179,7 +180,7 @@ class AvidPayment(AvidModel):
         return self.status.description in (PaymentStatus.SENT, PaymentStatus.CLEARED)
 
 
-class InvalidPayment(BaseModel):
+class InvalidPayment(Model):
     """A payment AvidXchange listed that breaks the contract (an unknown status or method): failed alone."""
 
     model_config = ConfigDict(frozen=True)
@@ -188,7 +189,7 @@ class InvalidPayment(BaseModel):
     errors: str
 
 
-class PaymentWindow(BaseModel):
+class PaymentWindow(Model):
     """The payments modified in [modified_from, modified_to], read whole (one snapshot of the window)."""
 
     model_config = ConfigDict(frozen=True)

@@ -17,7 +17,6 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -28,6 +27,7 @@ from pydantic import (
 
 from ml_connector.domain.amounts import Amount
 from ml_connector.domain.wire import PascalModel
+from ml_connector.model import Model
 
 SECONDS_PER_HOUR = Decimal(3600)
 HOURS_PLACES = Decimal("0.00001")
@@ -185,7 +185,7 @@ class ChangeStamped(SageModel):
         return dt.datetime.combine(self.date_updated, self.time_updated)
 
 
-class AgentHealth(BaseModel):
+class AgentHealth(Model):
     """``GET /v1/health`` (snake_case keys in the contract)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -378,7 +378,7 @@ class ManualCheckResult(SageModel):
     check_amt: Amount
 
 
-class InvalidRecord(BaseModel):
+class InvalidRecord(Model):
     """A list item the agent returned that breaks Sage's rules: kept (never dropped) so the stage can audit it."""
 
     model_config = ConfigDict(frozen=True)
@@ -390,7 +390,7 @@ class InvalidRecord(BaseModel):
 T = TypeVar("T", bound=SageModel)
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Model, Generic[T]):
     """One page of a list endpoint; ``next_cursor`` is None on the last page."""
 
     model_config = ConfigDict(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 from pydantic.alias_generators import to_pascal
 
+from ml_connector.model import Model
 
-class PascalModel(BaseModel):
+
+class PascalModel(Model):
     """PascalCase on the wire, snake_case in Python; immutable; unknown fields ignored.
 
     Records carry tax ids and tokens travel near them: validation errors never echo input values.

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ml_connector import bootstrap
@@ -28,12 +26,22 @@ from ml_connector.stages.context import TimeBudget, utc_now
 from ml_connector.stages.parking import park
 from ml_connector.stages.retry import next_delivery_delay, retry_record
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
 # How long a succeeded retry answers a duplicate delivery of the same record without running it again.
 DUPLICATE_WINDOW_SECONDS = 5 * 60
 
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[customer_id, kind, source_key]", expires_after_seconds=DUPLICATE_WINDOW_SECONDS
-)
+
+@cache
+def _idempotency() -> IdempotencyConfig:
+    # Imported on the first record, not at cold start: Powertools' idempotency package loads boto3.
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
+
+    return IdempotencyConfig(
+        event_key_jmespath="[customer_id, kind, source_key]", expires_after_seconds=DUPLICATE_WINDOW_SECONDS
+    )
 
 
 def run_retry(*, retry: RecordRetry, receive_count: int, budget: TimeBudget) -> dict[str, str]:
@@ -57,11 +65,13 @@ def run_retry(*, retry: RecordRetry, receive_count: int, budget: TimeBudget) -> 
 @cache
 def _run_retry_once() -> Callable[..., dict[str, str]]:
     """``run_retry`` behind Powertools Idempotency, its persistence layer built on the first record."""
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function  # noqa: PLC0415
+
     once: Callable[..., dict[str, str]] = idempotent_function(
         run_retry,
         data_keyword_argument="retry",
         persistence_store=bootstrap.adapters().idempotency,
-        config=IDEMPOTENCY,
+        config=_idempotency(),
     )
     return once
 
@@ -70,7 +80,7 @@ def handle_retry(record: SQSRecord, context: LambdaContext) -> None:
     retry = RecordRetry.model_validate_json(record.body)
     receive_count = int(record.attributes.approximate_receive_count)
     logger.append_keys(customer_id=retry.customer_id, kind=retry.kind, source_key=retry.source_key)
-    IDEMPOTENCY.register_lambda_context(context)
+    _idempotency().register_lambda_context(context)
     try:
         _run_retry_once()(
             retry=retry, receive_count=receive_count, budget=TimeBudget(context.get_remaining_time_in_millis)
@@ -81,7 +91,4 @@ def handle_retry(record: SQSRecord, context: LambdaContext) -> None:
 
 
 def retry_handler() -> Handler:
-    # Failed records are reported back one by one, even when all of them failed: not a function error.
-    return sqs_batch_handler(
-        lambda: BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False), handle_retry
-    )
+    return sqs_batch_handler(handle_retry, fifo=False)

@@ -5,8 +5,8 @@ schedule."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ml_connector import bootstrap
@@ -18,6 +18,9 @@ from ml_connector.observability import logger, record_review
 from ml_connector.reviews import fully_synced, run_review
 from ml_connector.stages.context import TimeBudget, utc_now
 from ml_connector.state.history import ReviewRecord
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 def handle_review(record: SQSRecord, context: LambdaContext) -> None:
@@ -48,4 +51,4 @@ def handle_review(record: SQSRecord, context: LambdaContext) -> None:
 
 
 def review_handler() -> Handler:
-    return sqs_batch_handler(SqsFifoPartialProcessor, handle_review)
+    return sqs_batch_handler(handle_review, fifo=True)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ml_connector import bootstrap
@@ -15,6 +14,9 @@ from ml_connector.messages import WorkOrder
 from ml_connector.observability import logger, record_run
 from ml_connector.stages.context import TimeBudget, utc_now
 from ml_connector.stages.runner import StageFunction, StageRunner
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 def work_handler(stage: Stage, sync: StageFunction) -> Handler:
@@ -41,7 +43,7 @@ def work_handler(stage: Stage, sync: StageFunction) -> Handler:
             _alert_new_failure_kinds(order.customer_id)
 
     # A failed run fails the (one-message) batch: the function reports an error and SQS delivers the order again.
-    return sqs_batch_handler(SqsFifoPartialProcessor, handle_order)
+    return sqs_batch_handler(handle_order, fifo=True)
 
 
 def _alert_new_failure_kinds(customer_id: str) -> None:

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from ml_connector.errors import RetryLater
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
 from ml_connector.state.models import (
     AuditEntry,
@@ -94,7 +95,7 @@ class LeaseLost(RetryLater):
     """The lease this worker wrote under is gone (another worker took it over): its result is not stored."""
 
 
-class _AuditItem(BaseModel):
+class _AuditItem(Model):
     events: list[AuditEntry]
 
 

@@ -7,12 +7,13 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 
 
-class SkippedRecord(BaseModel):
+class SkippedRecord(Model):
     """A record skipped on purpose, with why: kept (with a TTL) so `mlc records ID KIND --state skipped` lists it."""
 
     customer_id: str
@@ -30,7 +31,7 @@ class ReviewTask(StrEnum):
     PREVIEW = "preview"
 
 
-class ReviewRecord(BaseModel):
+class ReviewRecord(Model):
     """The latest run of a review task for a customer: when it was queued, when it finished, and its summary."""
 
     customer_id: str
@@ -43,7 +44,7 @@ class ReviewRecord(BaseModel):
     message: str = ""
 
 
-class AlertedKind(BaseModel):
+class AlertedKind(Model):
     """A kind of failure already published to the alarm topic for a customer: repeats stay quiet."""
 
     customer_id: str

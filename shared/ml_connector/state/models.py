@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ml_connector.kinds import Stage
+from ml_connector.model import Model
 
 
 class RunState(StrEnum):
@@ -26,7 +27,7 @@ class RunState(StrEnum):
         return self in (RunState.QUEUED, RunState.RUNNING, RunState.CONTINUING)
 
 
-class RunCounts(BaseModel):
+class RunCounts(Model):
     model_config = ConfigDict(extra="forbid")
 
     read: int = 0
@@ -42,7 +43,7 @@ class RunCounts(BaseModel):
         return RunCounts(**{name: getattr(self, name) + getattr(other, name) for name in RunCounts.model_fields})
 
 
-class StageRun(BaseModel):
+class StageRun(Model):
     customer_id: str
     stage: Stage
     state: RunState
@@ -65,7 +66,7 @@ class HealthStatus(StrEnum):
     MISCONFIGURED = "misconfigured"
 
 
-class CustomerHealth(BaseModel):
+class CustomerHealth(Model):
     """Set when a run stops for the customer; the dispatcher leaves it alone until ``retry_at``."""
 
     customer_id: str
@@ -76,7 +77,7 @@ class CustomerHealth(BaseModel):
     consecutive_failures: int = 0
 
 
-class Cursor(BaseModel):
+class Cursor(Model):
     """Where a change stream stands.
 
     ``watermark``: every record updated before it has reached a final state (agent-local time for the Sage
@@ -107,7 +108,7 @@ class MappingState(StrEnum):
     SYNCED = "synced"
 
 
-class KeyMapping(BaseModel):
+class KeyMapping(Model):
     """A Sage record's key, its AvidXchange id, and the hash of the content last sent."""
 
     customer_id: str
@@ -131,7 +132,7 @@ class LeaseOutcome(StrEnum):
     HELD = "held"  # another worker holds a live lease: retry later, never look up and create
 
 
-class Lease(BaseModel):
+class Lease(Model):
     """The answer to a lease request; ``mapping`` is the stored one for SYNCED and HELD."""
 
     outcome: LeaseOutcome
@@ -139,7 +140,7 @@ class Lease(BaseModel):
     mapping: KeyMapping | None = None
 
 
-class OutstandingInvoice(BaseModel):
+class OutstandingInvoice(Model):
     """An invoice pushed to AvidXchange and not yet fully paid there: what AvidXchange may still pay.
 
     The invoices stage compares it with Sage's open balance every cycle; the payments stage lowers it as it posts.
@@ -170,7 +171,7 @@ class AuditEvent(StrEnum):
     NOTED = "noted"
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     customer_id: str
     kind: str
     source_key: str
@@ -183,7 +184,7 @@ class AuditEntry(BaseModel):
     sealed_payload: dict[str, str] | None = None
 
 
-class FailedRecord(BaseModel):
+class FailedRecord(Model):
     """An open failure: a record that is in the retry queue or the DLQ and has not succeeded since."""
 
     customer_id: str
@@ -209,7 +210,7 @@ class FailedRecord(BaseModel):
         return self.blocked_by is not None
 
 
-class Commit(BaseModel):
+class Commit(Model):
     """One record's effect, written at once: the audit entries that explain it, the outstanding-invoice changes it
     brings and its mapping (conditional on the lease ``lease_owner`` holds, if set)."""
 
@@ -221,7 +222,7 @@ class Commit(BaseModel):
     """(customer id, invoice key) of outstanding invoices now fully paid."""
 
 
-class CustomerSnapshot(BaseModel):
+class CustomerSnapshot(Model):
     """What the dispatcher needs to know of one customer: its stage runs and its health."""
 
     runs: dict[Stage, StageRun] = Field(default_factory=dict)
