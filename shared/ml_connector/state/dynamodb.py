@@ -36,6 +36,7 @@ from pydantic import BaseModel
 from ml_connector.errors import RetryLater
 from ml_connector.kinds import Stage
 from ml_connector.model import Model
+from ml_connector.state.batch_write import put_all
 from ml_connector.state.history import AlertedKind, ReviewRecord, ReviewTask, SkippedRecord
 from ml_connector.state.models import (
     AuditEntry,
@@ -338,11 +339,7 @@ class DynamoStateStore:
         """Many records' effects (a batch upsert): the audit first, then the mappings. A crash in between leaves
         records audited but unmapped, which the next pass sends again (an upsert) and audits again."""
         self.append_audit(audit)
-        with self._table.batch_writer() as batch:
-            for mapping in mappings:
-                batch.put_item(
-                    Item=_to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
-                )
+        self._put_all([_to_item(m, pk=_mapping_pk(m.customer_id, m.kind), sk=m.source_key) for m in mappings])
 
     # ------------------------------------------------------------------ outstanding invoices
     def list_outstanding(self, customer_id: str) -> Iterator[OutstandingInvoice]:
@@ -361,10 +358,10 @@ class DynamoStateStore:
 
     # ------------------------------------------------------------------ audit trail
     def append_audit(self, entries: Sequence[AuditEntry]) -> None:
-        expires_at = self._audit_expiry()
-        with self._table.batch_writer() as batch:
-            for item in self._audit_items(entries, expires_at):
-                batch.put_item(Item=item)
+        self._put_all(self._audit_items(entries, self._audit_expiry()))
+
+    def _put_all(self, items: Sequence[dict[str, Any]]) -> None:
+        put_all(self._table.meta.client, self._table.name, items)
 
     def _audit_expiry(self) -> int:
         return int((dt.datetime.now(dt.UTC) + self._audit_retention).timestamp())
@@ -474,10 +471,12 @@ class DynamoStateStore:
 
     def put_skipped(self, records: Sequence[SkippedRecord]) -> None:
         expires_at = self._audit_expiry()
-        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-            for record in records:
-                pk = _skipped_pk(record.customer_id, record.kind)
-                batch.put_item(Item=_to_item(record, pk=pk, sk=record.source_key, expires_at=expires_at))
+        self._put_all(
+            [
+                _to_item(r, pk=_skipped_pk(r.customer_id, r.kind), sk=r.source_key, expires_at=expires_at)
+                for r in records
+            ]
+        )
 
     def list_skipped(self, customer_id: str, kind: str) -> list[SkippedRecord]:
         return [SkippedRecord.model_validate(i) for i in self._query(Key("pk").eq(_skipped_pk(customer_id, kind)))]
