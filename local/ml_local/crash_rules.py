@@ -7,7 +7,8 @@ read-modify-write holds an exclusive lock, so concurrent workers count reaches e
     {"armed": {"invoice.created": 3}, "crashed": ["budget.check"]}
 
 ``armed`` maps a point to how many more reaches end in a crash (1 = the next one); a rule is spent once it fires.
-``crashed`` lists the points that fired, in order, for the test to check.
+``crashed`` lists the points that fired, in order, for the test to check. ``budget_spent_every`` makes every Nth
+time-budget check of the function find its budget spent, so a test gets continuations without racing a timeout.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ CRASH_FILE_VARIABLE = "ML_LOCAL_CRASH_FILE"
 class CrashRules(BaseModel):
     armed: dict[str, int] = Field(default_factory=dict)
     crashed: list[str] = Field(default_factory=list)
+    budget_spent_every: int | None = None
+    """Every Nth ``budget.check`` of the function (counted over all its workers) finds the time budget spent."""
+    budget_checks: int = 0
 
 
 @contextmanager
@@ -43,6 +47,17 @@ def locked_rules(path: Path) -> Iterator[CrashRules]:
         handle.truncate()
         handle.write(rules.model_dump_json())
         handle.flush()
+
+
+def budget_spent(path: Path) -> bool:
+    """Count one ``budget.check``; True when the rules say this one finds the budget spent."""
+    if not path.exists():
+        return False
+    with locked_rules(path) as rules:
+        if rules.budget_spent_every is None:
+            return False
+        rules.budget_checks += 1
+        return rules.budget_checks % rules.budget_spent_every == 0
 
 
 def should_crash(path: Path, point: str) -> bool:

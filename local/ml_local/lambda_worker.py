@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ml_connector import fault_points
-from ml_local.crash_rules import CRASH_EXIT_CODE, CRASH_FILE_VARIABLE, should_crash
+from ml_local.crash_rules import CRASH_EXIT_CODE, CRASH_FILE_VARIABLE, budget_spent, should_crash
 
 
 @dataclass
@@ -54,10 +54,11 @@ def _load_handler(code_dir: Path, handler: str) -> Any:
 
 
 def _install_crash_hook(crash_file: Path) -> None:
-    def reach(point: str) -> None:
+    def reach(point: str) -> bool:
         if should_crash(crash_file, point):
             print(f"crash injected at fault point {point}: exiting with {CRASH_EXIT_CODE}", file=sys.stderr, flush=True)
             os._exit(CRASH_EXIT_CODE)
+        return point == "budget.check" and budget_spent(crash_file)
 
     fault_points.install(reach)
 

@@ -1,7 +1,9 @@
-"""Named points in the sync where a test can stop the process, as Lambda would at its timeout.
+"""Named points in the sync where a test can stop the process, as Lambda would at its timeout, or (at
+``budget.check``) declare the time budget spent, as a slow invocation would find it.
 
-Production installs no hook, so ``reach`` costs one attribute read. The local stack's worker installs one (see
-``ml_local.lambda_worker``) when a test names points to crash at; tests never race a timeout to land a crash.
+Production installs no hook, so ``reach`` costs one attribute read and answers False. The local stack's worker
+installs one (see ``ml_local.lambda_worker``) when a test names points to crash at or asks for a short budget; tests
+never race a timeout to land a crash or a continuation.
 
 Points:
     invoice.created          AvidXchange created the invoice; no state written yet
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-Hook = Callable[[str], None]
+Hook = Callable[[str], bool]
+"""Called at every point; True means "stop here" (only ``budget.check`` asks)."""
 
 _hook: Hook | None = None
 
@@ -27,6 +30,6 @@ def install(hook: Hook | None) -> None:
     _hook = hook
 
 
-def reach(point: str) -> None:
-    if _hook is not None:
-        _hook(point)
+def reach(point: str) -> bool:
+    """Whether the hook says to stop at ``point`` (the time budget is spent, at ``budget.check``)."""
+    return _hook is not None and _hook(point)

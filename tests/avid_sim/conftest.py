@@ -25,6 +25,7 @@ def avid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAvid]:
 def _fresh_simulator(avid: RunningAvid) -> None:
     avid.state.reset()
     avid.controls.reset_faults(seed=7)
+    avid.controls.faults.fired.clear()
     avid.clock.resume()
 
 

@@ -18,15 +18,19 @@ from sage_agent.records import InvoiceHeaderFields, VendorFields
 from sage_agent.simulated.images import make_pdf, make_png, scanned_page
 from sage_agent.simulated.store import Distribution
 from tests.support.crashes import arm_crash, fired_crashes
-from tests.support.system import ConnectedCustomer, connected_customer, dead_letters
+from tests.support.system import ConnectedCustomer, connected_customer, customer_id_for, dead_letters
 
 IMAGE_LIMIT = 60_000
 
 
-@pytest.fixture(scope="module")
-def company(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectedCustomer]:
+@pytest.fixture
+def company(
+    stack: LocalStack, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[ConnectedCustomer]:
+    """An empty company of this test's own, with one vendor and the chart synced."""
+    customer_id = customer_id_for(request, "inv-rules")
     with connected_customer(
-        stack, tmp_path_factory.mktemp("inv-rules"), "inv-rules", seed="empty", max_image_bytes=IMAGE_LIMIT
+        stack, tmp_path_factory.mktemp("inv-rules"), customer_id, seed="empty", max_image_bytes=IMAGE_LIMIT
     ) as system:
         add_vendor(system, "ACME")
         system.queue(Stage.VENDORS, then=(Stage.GL,))

@@ -11,16 +11,19 @@ from ml_connector.domain.gl_mapping import ACCOUNTING_CODES_GROUP
 from ml_connector.kinds import Stage
 from ml_connector.state.models import AuditEvent, RunState
 from ml_local.session import LocalStack
-from tests.support.system import ConnectedCustomer, connected_customer
+from tests.support.system import ConnectedCustomer, connected_customer, customer_id_for
 
 
-@pytest.fixture(scope="module")
-def redrock(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectedCustomer]:
-    with connected_customer(stack, tmp_path_factory.mktemp("refdata"), "refdata-redrock") as system:
+@pytest.fixture
+def redrock(
+    stack: LocalStack, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[ConnectedCustomer]:
+    """A customer of its own for each test, so each runs alone and in any order."""
+    with connected_customer(stack, tmp_path_factory.mktemp("refdata"), customer_id_for(request, "refdata")) as system:
         yield system
 
 
-def test_first_vendor_run_brings_every_vendor_with_its_active_flag(redrock: ConnectedCustomer) -> None:
+def test_vendors_first_run_then_nothing_then_exactly_the_one_changed(redrock: ConnectedCustomer) -> None:
     run = redrock.run(Stage.VENDORS)
     assert run.state is RunState.SUCCEEDED, run.message
     avid_vendors = redrock.avid.state.vendors
@@ -29,8 +32,7 @@ def test_first_vendor_run_brings_every_vendor_with_its_active_flag(redrock: Conn
     on_hold = [v for v in avid_vendors.values() if not v.active]
     assert on_hold, "the demo company has inactive or on-hold vendors; they must arrive deactivated"
 
-
-def test_a_second_run_with_no_changes_sends_nothing(redrock: ConnectedCustomer) -> None:
+    # A second run with no changes sends nothing.
     before = {code: v.last_modified_date for code, v in redrock.avid.state.vendors.items()}
     redrock.agent.clock.advance(dt.timedelta(minutes=30))
     run = redrock.run(Stage.VENDORS, cycle_id="second")
@@ -38,8 +40,7 @@ def test_a_second_run_with_no_changes_sends_nothing(redrock: ConnectedCustomer) 
     assert run.counts.synced == 0
     assert {code: v.last_modified_date for code, v in redrock.avid.state.vendors.items()} == before
 
-
-def test_changing_one_vendor_in_sage_sends_exactly_that_one(redrock: ConnectedCustomer) -> None:
+    # Changing one vendor in Sage sends exactly that one.
     vendor = next(v for v in redrock.avid.state.vendors.values() if v.active)
     division, vendor_no = vendor.external_vendor_code.split("-", 1)
     redrock.agent.clock.advance(dt.timedelta(minutes=30))

@@ -12,12 +12,16 @@ from ml_connector.messages import RecordRetry
 from ml_connector.state.models import AuditEvent, RunState
 from ml_local.session import LocalStack
 from sage_agent.records import VendorFields
-from tests.support.system import ConnectedCustomer, connected_customer, dead_letters
+from tests.support.system import ConnectedCustomer, connected_customer, customer_id_for, dead_letters
 
 
-@pytest.fixture(scope="module")
-def company(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectedCustomer]:
-    with connected_customer(stack, tmp_path_factory.mktemp("rules"), "rules-empty", seed="empty") as system:
+@pytest.fixture
+def company(
+    stack: LocalStack, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[ConnectedCustomer]:
+    """An empty company of this test's own."""
+    customer_id = customer_id_for(request, "rules")
+    with connected_customer(stack, tmp_path_factory.mktemp("rules"), customer_id, seed="empty") as system:
         yield system
 
 

@@ -35,7 +35,13 @@ def live_customer(customer_id: str, agent: RunningAgent, avid: RunningAvid, **ov
                 "company": agent.company,
                 "tls": {"mode": "pinned", "fingerprint_sha256": agent.certificate.fingerprint_sha256},
             },
-            avid={"base_url": avid.url, "ca_bundle_pem": avid.certificate.cert_path.read_text(encoding="utf-8")},
+            avid={
+                "base_url": avid.url,
+                "ca_bundle_pem": avid.certificate.cert_path.read_text(encoding="utf-8"),
+                # The simulator here has no rate limit: the client's pacing would only slow the test down.
+                "requests_per_second": 1000.0,
+                "request_burst": 1000,
+            },
             **overrides,
         )
     )

@@ -37,6 +37,14 @@ def arm_crash(runtime: LocalLambda, function: str, point: str, *, at: int = 1) -
         rules.armed[point] = at
 
 
+def spend_budget_every(runtime: LocalLambda, function: str, checks: int) -> None:
+    """From now, every ``checks``-th time-budget check of ``function`` finds the budget spent (it continues)."""
+    if checks < 1:
+        raise ValueError(f"checks must be 1 or more, not {checks}")
+    with locked_rules(_rule_file(runtime, function)) as rules:
+        rules.budget_spent_every, rules.budget_checks = checks, 0
+
+
 def fired_crashes(runtime: LocalLambda, function: str) -> list[str]:
     """The points that killed a worker of ``function`` since it was last disarmed, in order."""
     with locked_rules(_rule_file(runtime, function)) as rules:
@@ -49,4 +57,5 @@ def disarm(runtime: LocalLambda, function: str) -> CrashRules:
         before = rules.model_copy(deep=True)
         rules.armed.clear()
         rules.crashed.clear()
+        rules.budget_spent_every, rules.budget_checks = None, 0
     return before

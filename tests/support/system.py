@@ -3,12 +3,15 @@ HTTPS, and one customer configured as an operator would (customer item + secret)
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from avid_sim.testing import RunningAvid, running_avid
 from ml_cli.dead_letters import ReplaySelection, peek_dead_letters
@@ -126,6 +129,12 @@ def connected_customer(
     ):
         customer = configure_customer(stack, agent, avid, customer_id, **overrides)
         yield ConnectedCustomer(stack, agent, avid, customer)
+
+
+def customer_id_for(request: pytest.FixtureRequest, prefix: str) -> str:
+    """A customer id of this test's own (so a test runs alone and in any order on a shared stack)."""
+    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:10]
+    return f"{prefix}-{digest}"
 
 
 def dead_letters(stack: LocalStack) -> list[dict[str, Any]]:

@@ -339,10 +339,11 @@ def retry_of(kind: RecordKind, key: str, stage: Stage) -> RecordRetry:
 def at_point(point: str, action: Callable[[], None]) -> Iterator[None]:
     """Run ``action`` the first time the sync reaches the named fault point (inside the block)."""
 
-    def hook(reached: str) -> None:
+    def hook(reached: str) -> bool:
         if reached == point:
             fault_points.install(None)
             action()
+        return False
 
     fault_points.install(hook)
     try:

@@ -22,8 +22,7 @@ class TimeBudget:
     reserve_ms: int = 60_000
 
     def exhausted(self) -> bool:
-        fault_points.reach("budget.check")
-        return self.remaining_ms() <= self.reserve_ms
+        return fault_points.reach("budget.check") or self.remaining_ms() <= self.reserve_ms
 
     @classmethod
     def for_seconds(cls, seconds: float, reserve_ms: int = 0) -> TimeBudget:
