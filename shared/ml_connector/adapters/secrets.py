@@ -20,7 +20,9 @@ from ml_connector.customers import Customer
 from ml_connector.errors import CustomerUnavailable
 from ml_connector.model import Model
 
-CACHE_SECONDS = 300
+# Longer than the polls are apart (15 minutes), so a warm function reads a secret about once an hour, not every poll;
+# credentials a system refuses drop the cache at once (forget_cached_secrets), so a rotation never waits for it.
+CACHE_SECONDS = 3600
 CUSTOMER_TAG = "customer_id"
 
 

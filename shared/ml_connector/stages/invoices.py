@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ml_connector import fault_points
 from ml_connector.domain.avid import AvidInvoice, InvoiceStatus, NewInvoice
@@ -469,10 +470,11 @@ def _chunks_reaching_fault_point(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> None:
     """Flag every pushed invoice that AvidXchange may pay for more than Sage still owes: paid, voided or removed in
     Sage, or paid in part outside AvidXchange. Reported once per invoice (open failure, drift count)."""
-    outstanding = {o.source_key: o for o in ctx.state.list_outstanding(ctx.customer_id) if o.flagged is None}
-    if not outstanding:
-        return
-    sage_balances = {}
+    if next(iter(ctx.state.list_outstanding(ctx.customer_id)), None) is None:
+        return  # nothing pushed that AvidXchange may still pay
+    # Sage's open balances (a key and an amount each), then the pushed invoices streamed past them one by one: the
+    # pushed invoices are never all in memory at once.
+    sage_balances: dict[str, Decimal] = {}
     cursor: str | None = None
     while True:
         page = ctx.agent.open_invoices_page(
@@ -481,15 +483,15 @@ def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> None:
             cursor=cursor,
             limit=BALANCE_PAGE_LIMIT,
         )
-        sage_balances.update({i.key: i.balance for i in page.items if i.key in outstanding})
+        sage_balances.update((i.key, i.balance) for i in page.items)
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
-    for key, pushed in outstanding.items():
-        balance = sage_balances.get(key)
-        if balance is not None and balance >= pushed.balance:
+    for pushed in ctx.state.list_outstanding(ctx.customer_id):
+        balance = sage_balances.get(pushed.source_key)
+        if pushed.flagged is not None or (balance is not None and balance >= pushed.balance):
             continue
-        _confirm_drift(ctx, ledger, key)
+        _confirm_drift(ctx, ledger, pushed.source_key)
 
 
 def _confirm_drift(ctx: StageContext, ledger: RecordLedger, key: str) -> None:

@@ -84,17 +84,19 @@ def _post_window(ctx: StageContext, ledger: RecordLedger, window: PaymentWindow)
             " Record it in Sage 100 by hand, or replay it once AvidXchange corrects it",
             retryable=False,
         )
+    # One batch read for the window's mappings: a poll that meets only posted payments (the overlap) reads them
+    # in one request per hundred. A mapping read stale is harmless: the CheckNo is derived, and Sage refuses it twice.
+    posted = ctx.state.get_mappings(ctx.customer_id, RecordKind.PAYMENT, (p.payment_id for p in window.items))
     for payment in window.items:
         if ctx.budget.exhausted():
             return False
-        post_payment(ctx, ledger, payment)
+        post_payment(ctx, ledger, payment, posted.get(payment.payment_id))
         fault_points.reach("record.done")
     return True
 
 
-def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment) -> None:
+def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, mapping: KeyMapping | None) -> None:
     key = payment.payment_id
-    mapping = ctx.state.get_mapping(ctx.customer_id, RecordKind.PAYMENT, key)
     status = payment.status.description
     if status is PaymentStatus.VOID:
         _voided(ctx, ledger, payment, mapping)
@@ -214,4 +216,4 @@ def retry_payment(ctx: StageContext, ledger: RecordLedger, retry: RecordRetry) -
     if payment is None:
         ledger.skipped(RecordKind.PAYMENT, retry.source_key, "the payment no longer exists in AvidXchange")
         return
-    post_payment(ctx, ledger, payment)
+    post_payment(ctx, ledger, payment, ctx.state.get_mapping(ctx.customer_id, RecordKind.PAYMENT, payment.payment_id))
