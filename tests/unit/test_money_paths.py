@@ -22,7 +22,6 @@ from ml_connector.errors import AgentOffline, AvidAuthFailed, RetryLater, SageVa
 from ml_connector.health import is_paused, pause
 from ml_connector.kinds import Stage
 from ml_connector.messages import RecordRetry
-from ml_connector.stages.context import TimeBudget
 from ml_connector.stages.gl import sync_gl
 from ml_connector.stages.invoices import push_invoices
 from ml_connector.stages.parking import park, requeue_parked
@@ -209,10 +208,16 @@ def test_payments_stop_at_the_time_budget_and_the_continuation_posts_the_rest_on
     ]
     systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")
 
-    def two_payments_then_out_of_time() -> int:
-        return 600_000 if len(systems.agent.checks) < 2 else 0
+    checks = itertools.count(1)
 
-    first = post_payments(systems.context(budget=TimeBudget(two_payments_then_out_of_time, reserve_ms=0)))
+    def two_checks_then_spent(point: str) -> bool:
+        return point == "budget.check" and next(checks) > 2  # the budget is asked before each payment starts
+
+    fault_points.install(two_checks_then_spent)
+    try:
+        first = post_payments(systems.context())
+    finally:
+        fault_points.install(None)
     assert not first.complete and len(systems.agent.checks) == 2
     second = post_payments(systems.context())
     assert second.complete
@@ -453,6 +458,22 @@ def test_a_retried_post_takes_a_payment_off_what_avidxchange_may_pay_once(system
     owed = systems.state.get_outstanding(CUSTOMER, ["01-ACME/10045"])["01-ACME/10045"]
     assert (owed.balance, owed.paid_by) == (Decimal("1000.00"), ["P-2"])
     assert push_invoices(systems.context()).counts.drifted == 0, "Sage's balance and what AvidXchange may pay agree"
+
+
+def test_two_payments_of_one_invoice_in_one_window_each_come_off_what_avidxchange_may_pay(systems: Systems) -> None:
+    systems.agent.invoices = {"01-ACME/10045": invoice("10045")}
+    systems.now = T0 - dt.timedelta(days=2)
+    push_invoices(systems.context())
+    systems.now = T0 + dt.timedelta(days=2)
+    systems.customer = make_customer(CUSTOMER, invoice_start_date="2026-11-15")
+    halves = [payment(f"P-{n}", "10045", amount="625.00") for n in (7, 8)]
+    systems.avid.windows = [PaymentWindow(modified_from=T0, modified_to=T0 + dt.timedelta(hours=1), items=halves)]
+
+    assert post_payments(systems.context()).counts.synced == 2
+
+    owed = systems.state.get_outstanding(CUSTOMER, ["01-ACME/10045"])
+    assert owed == {}, "paid in full by the two halves, posted one after the other"
+    assert len(systems.agent.checks) == 2
 
 
 # 15.5 the first payments run reads from the earliest push, not months of empty windows ----------------------------

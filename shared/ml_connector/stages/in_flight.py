@@ -7,8 +7,11 @@ what finished.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -55,3 +58,24 @@ def run_bounded(
     if errors:
         raise errors[0]
     return finished
+
+
+class KeyLocks:
+    """One lock per key, for records in flight that touch the same thing (two payments of one invoice): a record
+    holds all of its keys' locks, taken in sorted order so that two records never wait on each other."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    @contextmanager
+    def holding(self, keys: Iterable[str]) -> Iterator[None]:
+        with self._guard:
+            locks = [self._locks[key] for key in sorted(set(keys))]
+        for lock in locks:
+            lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(locks):
+                lock.release()

@@ -5,6 +5,8 @@ The stream is AvidXchange's payment list by LastModifiedDate (UTC), polled from 
 pass's start, window by window (each window read whole: see ``AvidConnect.payment_windows``). After each window is
 durable the pass's position moves to its end, so a continuation resumes there; a run that spends its time budget
 mid-window stops between two payments and the continuation reads that window again (posted ones are unchanged).
+
+Up to the agent's ``max_connections`` payments of a window post at once; two that paid the same invoice take turns.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ml_connector.errors import PaymentAlreadyExists, RecordRejected, RetryLater
 from ml_connector.kinds import RecordKind, Stage
 from ml_connector.messages import RecordRetry
 from ml_connector.stages.context import StageContext
+from ml_connector.stages.in_flight import KeyLocks, run_bounded
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
 from ml_connector.state.models import AuditEvent, Cursor, KeyMapping, MappingState
@@ -87,12 +90,21 @@ def _post_window(ctx: StageContext, ledger: RecordLedger, window: PaymentWindow)
     # One batch read for the window's mappings: a poll that meets only posted payments (the overlap) reads them
     # in one request per hundred. A mapping read stale is harmless: the CheckNo is derived, and Sage refuses it twice.
     posted = ctx.state.get_mappings(ctx.customer_id, RecordKind.PAYMENT, (p.payment_id for p in window.items))
-    for payment in window.items:
-        if ctx.budget.exhausted():
-            return False
-        post_payment(ctx, ledger, payment, posted.get(payment.payment_id))
+    invoices = KeyLocks()  # two payments of one invoice post one after the other (its open balance moves with each)
+
+    def post(payment: AvidPayment) -> None:
+        try:
+            keys = paid_invoice_keys(payment)
+        except RecordRejected:  # a payee that is not ours: post_payment fails it alone, with the reason
+            keys = []
+        with invoices.holding(keys):
+            post_payment(ctx, ledger, payment, posted.get(payment.payment_id))
         fault_points.reach("record.done")
-    return True
+
+    finished = run_bounded(
+        window.items, post, limit=ctx.customer.agent.max_connections, go_on=lambda: not ctx.budget.exhausted()
+    )
+    return len(finished) == len(window.items)
 
 
 def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, mapping: KeyMapping | None) -> None:
@@ -129,6 +141,12 @@ def post_payment(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, 
         ledger.failed(RecordKind.PAYMENT, key, str(error), retryable=False)
 
 
+def paid_invoice_keys(payment: AvidPayment) -> list[str]:
+    """The Sage keys of the invoices the payment paid, one per remittance, in order."""
+    division, vendor_no = split_vendor_code(payment.payee_external_vendor_code)
+    return [f"{division}-{vendor_no}/{r.invoice_number}" for r in payment.remittances]
+
+
 def _open_invoices(ctx: StageContext, payment: AvidPayment) -> dict[str, OpenInvoice]:
     division, vendor_no = split_vendor_code(payment.payee_external_vendor_code)
     found = {}
@@ -163,8 +181,7 @@ def _adopt(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, record
 
 def _store(ctx: StageContext, ledger: RecordLedger, payment: AvidPayment, check_key: str, detail: str) -> None:
     """The mapping, the audit and what AvidXchange may still pay on the invoices, in one write."""
-    division, vendor_no = split_vendor_code(payment.payee_external_vendor_code)
-    paid = {f"{division}-{vendor_no}/{r.invoice_number}": r.net + r.discount for r in payment.remittances}
+    paid = dict(zip(paid_invoice_keys(payment), (r.net + r.discount for r in payment.remittances), strict=True))
     outstanding = ctx.state.get_outstanding(ctx.customer_id, paid)
     still_open = [
         o.model_copy(update={"balance": o.balance - paid[key], "paid_by": [*o.paid_by, payment.payment_id]})
