@@ -51,6 +51,9 @@ def flaky(fresh_stack: LocalStack, tmp_path: Path) -> Iterator[FlakyRetryFunctio
         fresh_stack.stack.functions["RetryFunction"], code_dir="tests/fixtures/flaky_function"
     )
     seen_file = tmp_path / "seen.jsonl"
+    sqs = fresh_stack.aws.client("sqs")
+    for queue in ("RetryQueueUrl", "RecordDeadLetterQueueUrl"):  # what an earlier test left is not this test's
+        sqs.purge_queue(QueueUrl=fresh_stack.stack.outputs[queue])
     with fresh_stack.variant(
         {"RetryFunction": stand_in}, extra_environment={"FLAKY_SEEN_FILE": str(seen_file)}
     ) as driver:
