@@ -17,7 +17,7 @@ import pytest
 
 from ml_connector import fault_points
 from ml_connector.domain.avid import AvidPayment, InvalidPayment, PaymentWindow
-from ml_connector.domain.sage import GLAccount, OpenInvoice, SageVendor, SegmentValue
+from ml_connector.domain.sage import OpenInvoice, SageVendor, SegmentValue
 from ml_connector.errors import AgentOffline, AvidAuthFailed, RetryLater, SageValidationFailed
 from ml_connector.health import is_paused, pause
 from ml_connector.kinds import Stage
@@ -31,6 +31,7 @@ from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import MappingState
 from tests.fakes import Systems
 from tests.support.customers import make_customer
+from tests.unit.builders import gl_account
 
 CUSTOMER = "acme-build"
 T0 = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -40,15 +41,6 @@ def vendor(vendor_no: str, *, status: str = "A", hold: str = "N") -> SageVendor:
     return SageVendor.model_validate(
         {"APDivisionNo": "01", "VendorNo": vendor_no, "VendorName": f"{vendor_no} Supply", "VendorStatus": status,
          "HoldPayment": hold, "DateUpdated": "20261101", "TimeUpdated": "9.5"}
-    )  # fmt: skip
-
-
-def account(key: str, number: str, *, cost_center: str, status: str = "A") -> GLAccount:
-    return GLAccount.model_validate(
-        {"AccountKey": key, "Account": number, "AccountDesc": "Materials", "MainAccountCode": number[:4],
-         "AccountType": "05", "Status": status,
-         "Segments": [{"SegmentNo": 1, "SubAccountCode": number[:4]}, {"SegmentNo": 3, "SubAccountCode": cost_center}],
-         "DateUpdated": "20261101", "TimeUpdated": "9.5"}
     )  # fmt: skip
 
 
@@ -88,7 +80,7 @@ def systems() -> Systems:
     made = Systems(customer=make_customer(CUSTOMER))
     made.agent.vendors = {"01-ACME": vendor("ACME")}
     made.agent.values = {"3-300": cost_center("300")}
-    made.agent.accounts = {"000000123": account("000000123", "6100-300", cost_center="300")}
+    made.agent.accounts = {"000000123": gl_account("000000123", "6100-300", cost_center="300")}
     sync_vendors(made.context())
     sync_gl(made.context())
     return made
@@ -384,7 +376,7 @@ def test_an_active_account_on_an_inactive_cost_center_stays_active_and_the_invoi
     systems = Systems(customer=make_customer(CUSTOMER))
     systems.agent.vendors = {"01-ACME": vendor("ACME")}
     systems.agent.values = {"3-470": cost_center("470", status="I")}
-    systems.agent.accounts = {"000000470": account("000000470", "5020-470", cost_center="470")}
+    systems.agent.accounts = {"000000470": gl_account("000000470", "5020-470", cost_center="470")}
     sync_vendors(systems.context())
     sync_gl(systems.context())
     assert systems.avid.codes[("Accounting Codes", "5020-470")].is_active
