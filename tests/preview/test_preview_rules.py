@@ -8,7 +8,8 @@ from ml_connector.stages.vendors import sync_vendors
 from ml_connector.state.models import MappingState
 from tests.fakes import Systems
 from tests.support.customers import make_customer
-from tests.unit.test_money_paths import account, cost_center, invoice, vendor
+from tests.unit.builders import gl_account
+from tests.unit.test_money_paths import cost_center, invoice, vendor
 
 
 def test_a_vendors_preview_reports_creates_updates_and_deactivations_and_writes_nothing() -> None:
@@ -36,7 +37,7 @@ def test_a_cycle_preview_sees_what_earlier_stages_would_sync_and_reports_waits_w
     systems = Systems(customer=make_customer())
     systems.agent.vendors = {v.key: v for v in (vendor("HOLDCO", hold="Y"), vendor("NEWCO"))}
     systems.agent.values = {"3-300": cost_center("300")}
-    systems.agent.accounts = {"000000123": account("000000123", "6100-300", cost_center="300")}
+    systems.agent.accounts = {"000000123": gl_account("000000123", "6100-300", cost_center="300")}
     systems.agent.invoices = {
         "01-HOLDCO/GS-3310": invoice("GS-3310", vendor_no="HOLDCO"),
         "01-NEWCO/N-1": invoice("N-1", vendor_no="NEWCO"),
