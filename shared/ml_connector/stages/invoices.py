@@ -470,11 +470,22 @@ def _chunks_reaching_fault_point(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> None:
     """Flag every pushed invoice that AvidXchange may pay for more than Sage still owes: paid, voided or removed in
     Sage, or paid in part outside AvidXchange. Reported once per invoice (open failure, drift count)."""
-    if next(iter(ctx.state.list_outstanding(ctx.customer_id)), None) is None:
-        return  # nothing pushed that AvidXchange may still pay
-    # Sage's open balances (a key and an amount each), then the pushed invoices streamed past them one by one: the
-    # pushed invoices are never all in memory at once.
-    sage_balances: dict[str, Decimal] = {}
+    # The pushed invoices streamed one by one past Sage's open balances (a key and an amount each), read only once
+    # there is a pushed invoice to compare: the pushed invoices are never all in memory at once.
+    sage_balances: dict[str, Decimal] | None = None
+    for pushed in ctx.state.list_outstanding(ctx.customer_id):
+        if pushed.flagged is not None:
+            continue
+        if sage_balances is None:
+            sage_balances = _open_balances(ctx)
+        balance = sage_balances.get(pushed.source_key)
+        if balance is None or balance < pushed.balance:
+            _confirm_drift(ctx, ledger, pushed.source_key)
+
+
+def _open_balances(ctx: StageContext) -> dict[str, Decimal]:
+    """Every open invoice's balance in Sage, by key, read in pages of BALANCE_PAGE_LIMIT."""
+    balances: dict[str, Decimal] = {}
     cursor: str | None = None
     while True:
         page = ctx.agent.open_invoices_page(
@@ -483,15 +494,10 @@ def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> None:
             cursor=cursor,
             limit=BALANCE_PAGE_LIMIT,
         )
-        sage_balances.update((i.key, i.balance) for i in page.items)
+        balances.update((i.key, i.balance) for i in page.items)
         if page.next_cursor is None:
-            break
+            return balances
         cursor = page.next_cursor
-    for pushed in ctx.state.list_outstanding(ctx.customer_id):
-        balance = sage_balances.get(pushed.source_key)
-        if pushed.flagged is not None or (balance is not None and balance >= pushed.balance):
-            continue
-        _confirm_drift(ctx, ledger, pushed.source_key)
 
 
 def _confirm_drift(ctx: StageContext, ledger: RecordLedger, key: str) -> None:
