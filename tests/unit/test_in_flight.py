@@ -27,11 +27,12 @@ def test_at_most_limit_run_at_once_and_all_finish() -> None:
     assert sorted(finished) == list(range(10)) and most == 3
 
 
-def test_no_new_item_starts_once_the_budget_is_spent() -> None:
+@pytest.mark.parametrize("limit", [1, 2, 4], ids=["one-at-a-time", "two", "four"])
+def test_no_new_item_starts_once_the_budget_is_spent(limit: int) -> None:
     asked = iter([True, True, False])
     started: list[int] = []
-    finished = run_bounded(range(5), started.append, limit=1, go_on=lambda: next(asked))
-    assert started == finished == [0, 1]
+    finished = run_bounded(range(5), started.append, limit=limit, go_on=lambda: next(asked))
+    assert sorted(started) == sorted(finished) == [0, 1], "the two started finish; no third starts"
 
 
 def test_the_first_error_is_raised_after_the_started_items_finish() -> None:
