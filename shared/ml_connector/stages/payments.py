@@ -71,10 +71,10 @@ def _first_since(ctx: StageContext, overlap: dt.timedelta, now: dt.datetime) -> 
     push (less the overlap, for the two systems' clocks) if that is later: a payment of a pushed invoice is modified
     after the push. Saves reading months of empty 30-day windows one by one."""
     first_day = dt.datetime.combine(ctx.customer.invoice_start_date, dt.time(), tzinfo=dt.UTC)
-    pushed = [o.pushed_at for o in ctx.state.list_outstanding(ctx.customer_id)]
-    if not pushed:
+    earliest = min((o.pushed_at for o in ctx.state.list_outstanding(ctx.customer_id)), default=None)
+    if earliest is None:
         return first_day
-    return min(max(first_day, min(pushed) - overlap), now)
+    return min(max(first_day, earliest - overlap), now)
 
 
 def _post_window(ctx: StageContext, ledger: RecordLedger, window: PaymentWindow) -> bool:
