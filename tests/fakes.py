@@ -443,7 +443,10 @@ class FakeAgent:
         self, *, updated_since: Any, cursor: Any = None, limit: Any = None, **_: Any
     ) -> Page[OpenInvoice]:
         quiet = self.quiet_feed and updated_since is not None
-        return Page[OpenInvoice](items=[] if quiet else list(self.invoices.values()), next_cursor=None)
+        listed = [] if quiet else list(self.invoices.values())
+        start = int(cursor or 0)
+        end = len(listed) if limit is None else start + limit
+        return Page[OpenInvoice](items=listed[start:end], next_cursor=str(end) if end < len(listed) else None)
 
     def open_invoice(self, division: str, vendor_no: str, invoice_no: str) -> OpenInvoice | None:
         self.faults.check("open_invoice")

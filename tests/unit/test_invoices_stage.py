@@ -13,6 +13,7 @@ import pytest
 from ml_connector.domain.avid import InvoiceStatus, NewInvoice
 from ml_connector.errors import AvidRejected, OutcomeUnknown, RetryLater
 from ml_connector.kinds import RecordKind, Stage
+from ml_connector.stages import invoices as invoices_stage
 from ml_connector.stages.gl import sync_gl
 from ml_connector.stages.invoices import push_invoices
 from ml_connector.stages.retry import retry_record
@@ -541,6 +542,28 @@ def test_an_invoice_whose_sage_balance_still_covers_what_avidxchange_may_pay_is_
     result = push_invoices(ready.context())
 
     assert result.counts.drifted == 0 and ready.state.list_failures(CUSTOMER) == []
+
+
+def test_the_open_balance_sweep_finds_every_drift_across_pages_and_sorted_runs_whatever_sages_order(
+    ready: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers = [str(n) for n in range(1001, 1013)]
+    for number in numbers:
+        with_invoice(ready, number)
+    push_invoices(ready.context())
+    monkeypatch.setattr(invoices_stage, "BALANCE_PAGE_LIMIT", 5)
+    monkeypatch.setattr(invoices_stage, "BALANCE_RUN_SIZE", 3)
+    listed = {key: ready.agent.invoices[key] for key in reversed(list(ready.agent.invoices))}
+    del listed["01-ACME/1001"], listed["01-ACME/1012"]
+    listed["01-ACME/1006"] = open_invoice("1006", balance="250.00")
+    ready.agent.invoices = listed
+
+    result = push_invoices(ready.context())
+
+    assert result.counts.drifted == 3
+    assert sorted(f.source_key for f in ready.state.list_failures(CUSTOMER)) == [
+        "01-ACME/1001", "01-ACME/1006", "01-ACME/1012"
+    ]  # fmt: skip
 
 
 # -- retries ---------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ removed or changed outside AvidXchange is flagged before AvidXchange pays it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +35,7 @@ from ml_connector.domain.sage import OpenInvoice, Page
 from ml_connector.errors import AvidRejected, RecordRejected, RetryLater
 from ml_connector.kinds import RecordKind, Stage
 from ml_connector.messages import RecordRetry
+from ml_connector.sorted_streams import ExternalSorter, join_sorted
 from ml_connector.stages.change_stream import record_stamp, run_change_stream
 from ml_connector.stages.context import StageContext
 from ml_connector.stages.gl import synced_segments
@@ -44,8 +46,10 @@ from ml_connector.state.models import AuditEvent, KeyMapping, LeaseOutcome, Mapp
 
 STREAM = "invoices"
 BEFORE_APPROVAL = frozenset({InvoiceStatus.RECEIVED, InvoiceStatus.IN_APPROVAL})
-# The open-balance check reads Sage's whole open list in pages this large.
-BALANCE_PAGE_LIMIT = 1000
+# The open-balance check reads Sage's whole open list in pages this large (full invoices with lines: kept small).
+BALANCE_PAGE_LIMIT = 200
+# ... and holds at most this many (key, balance) pairs of each side in memory; more are sorted on disk.
+BALANCE_RUN_SIZE = 20_000
 VENDOR_BLOCKER = "vendor:"
 LEASE_BLOCKER = "lease:"
 
@@ -470,22 +474,43 @@ def _chunks_reaching_fault_point(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> None:
     """Flag every pushed invoice that AvidXchange may pay for more than Sage still owes: paid, voided or removed in
     Sage, or paid in part outside AvidXchange. Reported once per invoice (open failure, drift count)."""
-    # The pushed invoices streamed one by one past Sage's open balances (a key and an amount each), read only once
-    # there is a pushed invoice to compare: the pushed invoices are never all in memory at once.
-    sage_balances: dict[str, Decimal] | None = None
-    for pushed in ctx.state.list_outstanding(ctx.customer_id):
-        if pushed.flagged is not None:
-            continue
-        if sage_balances is None:
-            sage_balances = _open_balances(ctx)
-        balance = sage_balances.get(pushed.source_key)
-        if balance is None or balance < pushed.balance:
-            _confirm_drift(ctx, ledger, pushed.source_key)
+    # Both sides reduced to (key, balance), sorted on disk past a run and joined in key order: memory stays flat
+    # however many invoices are open. Sage's list is read only when there is a pushed invoice to compare.
+    with _balance_sorter() as pushed, _balance_sorter() as sage:
+        pushed.add_all(
+            (o.source_key, o.balance) for o in ctx.state.list_outstanding(ctx.customer_id) if o.flagged is None
+        )
+        if not pushed.count:
+            return
+        sage.add_all(_open_balances(ctx))
+        for key, ours, theirs in join_sorted(pushed, sage, _balance_key, _balance_key):
+            if ours and (not theirs or theirs[0][1] < ours[0][1]):
+                _confirm_drift(ctx, ledger, key)
 
 
-def _open_balances(ctx: StageContext) -> dict[str, Decimal]:
+Balance = tuple[str, Decimal]
+"""An invoice's key and its open balance."""
+
+
+def _balance_key(balance: Balance) -> str:
+    return balance[0]
+
+
+def _dump_balance(balance: Balance) -> str:
+    return json.dumps([balance[0], str(balance[1])])
+
+
+def _load_balance(line: str) -> Balance:
+    key, amount = json.loads(line)
+    return key, Decimal(amount)
+
+
+def _balance_sorter() -> ExternalSorter[Balance]:
+    return ExternalSorter(_balance_key, _dump_balance, _load_balance, run_size=BALANCE_RUN_SIZE)
+
+
+def _open_balances(ctx: StageContext) -> Iterator[Balance]:
     """Every open invoice's balance in Sage, by key, read in pages of BALANCE_PAGE_LIMIT."""
-    balances: dict[str, Decimal] = {}
     cursor: str | None = None
     while True:
         page = ctx.agent.open_invoices_page(
@@ -494,9 +519,9 @@ def _open_balances(ctx: StageContext) -> dict[str, Decimal]:
             cursor=cursor,
             limit=BALANCE_PAGE_LIMIT,
         )
-        balances.update((i.key, i.balance) for i in page.items)
+        yield from ((i.key, i.balance) for i in page.items)
         if page.next_cursor is None:
-            return balances
+            return
         cursor = page.next_cursor
 
 
