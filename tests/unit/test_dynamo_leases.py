@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ml_connector.state import dynamodb as dynamodb_module
 from ml_connector.state.dynamodb import DynamoStateStore, LeaseLost
 from ml_connector.state.models import (
     AuditEntry,
@@ -87,3 +88,21 @@ def test_an_effect_is_written_with_its_audit_and_outstanding_balance(store: Dyna
     assert store.get_outstanding("c", ["01-ACME/1"])["01-ACME/1"].balance == Decimal("1250.00")
     store.commit(Commit(outstanding_deletes=[("c", "01-ACME/1")]))
     assert list(store.list_outstanding("c")) == []
+
+
+def test_a_listing_longer_than_a_query_page_comes_back_whole_in_key_order_a_page_at_a_time(
+    store: DynamoStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dynamodb_module, "_QUERY_PAGE_LIMIT", 7)
+    keys = [f"01-ACME/{n:04d}" for n in range(20)]
+    for key in reversed(keys):
+        store.put_outstanding(
+            OutstandingInvoice(customer_id="c", source_key=key, remote_id="I-" + key, balance=Decimal(1), pushed_at=NOW)
+        )
+    queries: list[str] = []
+    store._table.meta.client.meta.events.register("before-call.dynamodb.Query", lambda **_: queries.append("query"))
+
+    listed = [o.source_key for o in store.list_outstanding("c")]
+
+    assert listed == keys
+    assert len(queries) == 3, "20 items in pages of 7"

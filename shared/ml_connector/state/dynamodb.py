@@ -58,6 +58,9 @@ from ml_connector.state.models import (
 FAILURES_INDEX = "gsi1"
 _FAILURES_PARTITION = "FAILURES"
 _BATCH_GET_LIMIT = 100
+# Items per query page: DynamoDB's own 1 MB page of small items parses into tens of MB of Python objects; reads are
+# billed by size, not by request, so smaller pages cost the same and keep a long listing's memory flat.
+_QUERY_PAGE_LIMIT = 500
 
 
 def _customer_pk(customer_id: str) -> str:
@@ -543,7 +546,7 @@ class DynamoStateStore:
                 request = response.get("UnprocessedKeys") or {}
 
     def _query(self, condition: Any, index: str | None = None) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": _QUERY_PAGE_LIMIT}
         if index:
             kwargs["IndexName"] = index
         while True:
