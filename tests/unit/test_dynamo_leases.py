@@ -106,3 +106,27 @@ def test_a_listing_longer_than_a_query_page_comes_back_whole_in_key_order_a_page
 
     assert listed == keys
     assert len(queries) == 3, "20 items in pages of 7"
+
+
+def test_a_batch_of_records_is_written_with_its_history_fifty_records_to_a_transaction(
+    store: DynamoStateStore,
+) -> None:
+    keys = [f"01-V{n:03d}" for n in range(60)]
+    mappings = [
+        KeyMapping(customer_id="c", kind="vendor", source_key=k, state=MappingState.SYNCED, remote_id="V-" + k)
+        for k in keys
+    ]
+    audit = [
+        AuditEntry(customer_id="c", kind="vendor", source_key=k, event=event, at=NOW, detail=f"{event} {k}")
+        for k in keys
+        for event in (AuditEvent.READ, AuditEvent.PUSHED)
+    ]
+    requests: list[str] = []
+    client = store._table.meta.client
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: requests.append(model.name))
+
+    store.commit_batch(mappings, audit)
+
+    assert requests == ["TransactWriteItems", "TransactWriteItems"], "60 records, 2 items each: 100 + 20 items"
+    assert store.get_mapping("c", "vendor", "01-V059") == mappings[-1]
+    assert [e.detail for e in store.list_audit("c", "vendor", "01-V007")] == ["read 01-V007", "pushed 01-V007"]

@@ -2,7 +2,7 @@
 
 Unchanged records (same content hash as last sent) are not sent. Each item's own result decides its fate: a batch
 answers HTTP 200 even when some items were refused, and each refused item fails alone (audited and listed).
-The records that went through are stored in batches: their audit first, then their mappings.
+The records that went through are stored in batches, each record's mapping in one transaction with its history.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ class RecordLedger:
         self._resolve(kind, key)
 
     def synced_batch(self, kind: str, synced: Sequence[tuple[KeyMapping, str]]) -> None:
-        """Many records upserted in one call: (mapping, detail) each; audit first, then the mappings."""
+        """Many records upserted in one call: (mapping, detail) each; each mapping written with its history."""
         if not synced:
             return
         keys = {mapping.source_key for mapping, _ in synced}
