@@ -566,6 +566,33 @@ def test_the_open_balance_sweep_finds_every_drift_across_pages_and_sorted_runs_w
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("spent_after_pages", [0, 1], ids=["before-sages-list", "within-sages-list"])
+def test_an_open_balance_sweep_out_of_time_ends_the_run_unfinished_and_the_continuation_checks_again(
+    ready: Company, monkeypatch: pytest.MonkeyPatch, spent_after_pages: int
+) -> None:
+    for number in ("1001", "1002", "1003"):
+        with_invoice(ready, number)
+    push_invoices(ready.context())
+    del ready.agent.invoices[KEY]  # paid in Sage outside AvidXchange
+    monkeypatch.setattr(invoices_stage, "BALANCE_PAGE_LIMIT", 1)
+    sweep_pages: list[int] = []
+    list_open = ready.agent.open_invoices_page
+
+    def listed(**query: Any) -> Any:
+        sweep_pages.extend([1] if query["updated_since"] is None else [])
+        return list_open(**query)
+
+    monkeypatch.setattr(ready.agent, "open_invoices_page", listed)
+
+    stopped = push_invoices(ready.context(budget=time_while(lambda: len(sweep_pages) <= spent_after_pages - 1)))
+    assert not stopped.complete and stopped.counts.drifted == 0
+    assert len(sweep_pages) == spent_after_pages, "no page read once the budget is spent"
+
+    finished = push_invoices(ready.context())
+    assert finished.complete and finished.counts.drifted == 1
+    assert ready.failure(KEY).flagged
+
+
 # -- retries ---------------------------------------------------------------------------------------------------------
 
 

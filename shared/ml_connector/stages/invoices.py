@@ -99,7 +99,7 @@ def push_invoices(ctx: StageContext) -> StageResult:
         agent_now=agent_now,
     )
     if complete:
-        check_open_balances(ctx, ledger)
+        complete = check_open_balances(ctx, ledger)
         ledger.flush()
     return ledger.result(complete)
 
@@ -471,21 +471,30 @@ def _chunks_reaching_fault_point(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> None:
+def check_open_balances(ctx: StageContext, ledger: RecordLedger) -> bool:
     """Flag every pushed invoice that AvidXchange may pay for more than Sage still owes: paid, voided or removed in
-    Sage, or paid in part outside AvidXchange. Reported once per invoice (open failure, drift count)."""
+    Sage, or paid in part outside AvidXchange. Reported once per invoice (open failure, drift count). False when the
+    time budget ran out first: the continuation checks again from the start."""
     # Both sides reduced to (key, balance), sorted on disk past a run and joined in key order: memory stays flat
     # however many invoices are open. Sage's list is read only when there is a pushed invoice to compare.
     with _balance_sorter() as pushed, _balance_sorter() as sage:
-        pushed.add_all(
-            (o.source_key, o.balance) for o in ctx.state.list_outstanding(ctx.customer_id) if o.flagged is None
-        )
+        listed = (o for o in ctx.state.list_outstanding(ctx.customer_id) if o.flagged is None)
+        for count, outstanding in enumerate(listed):
+            if count % BALANCE_PAGE_LIMIT == 0 and ctx.budget.exhausted():
+                return False
+            pushed.add((outstanding.source_key, outstanding.balance))
         if not pushed.count:
-            return
-        sage.add_all(_open_balances(ctx))
+            return True
+        for page in _open_balance_pages(ctx):
+            if ctx.budget.exhausted():
+                return False
+            sage.add_all(page)
         for key, ours, theirs in join_sorted(pushed, sage, _balance_key, _balance_key):
             if ours and (not theirs or theirs[0][1] < ours[0][1]):
+                if ctx.budget.exhausted():
+                    return False
                 _confirm_drift(ctx, ledger, key)
+    return True
 
 
 Balance = tuple[str, Decimal]
@@ -509,8 +518,8 @@ def _balance_sorter() -> ExternalSorter[Balance]:
     return ExternalSorter(_balance_key, _dump_balance, _load_balance, run_size=BALANCE_RUN_SIZE)
 
 
-def _open_balances(ctx: StageContext) -> Iterator[Balance]:
-    """Every open invoice's balance in Sage, by key, read in pages of BALANCE_PAGE_LIMIT."""
+def _open_balance_pages(ctx: StageContext) -> Iterator[list[Balance]]:
+    """Every open invoice's balance in Sage, by key, a page of BALANCE_PAGE_LIMIT at a time."""
     cursor: str | None = None
     while True:
         page = ctx.agent.open_invoices_page(
@@ -519,7 +528,7 @@ def _open_balances(ctx: StageContext) -> Iterator[Balance]:
             cursor=cursor,
             limit=BALANCE_PAGE_LIMIT,
         )
-        yield from ((i.key, i.balance) for i in page.items)
+        yield [(i.key, i.balance) for i in page.items]
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
