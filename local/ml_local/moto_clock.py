@@ -137,11 +137,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     from werkzeug.serving import run_simple  # noqa: PLC0415
 
+    from ml_local.moto_queries import install as install_queries  # noqa: PLC0415
     from ml_local.moto_transactions import install as install_transactions  # noqa: PLC0415
 
     clock = CompressedClock(args.scale)
     install_on_sqs(clock)
     install_transactions()
+    install_queries()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, with_clock_routes(app, clock), threaded=True, request_handler=MotoRequestHandler)
 
