@@ -58,9 +58,17 @@ from ml_connector.state.models import (
 FAILURES_INDEX = "gsi1"
 _FAILURES_PARTITION = "FAILURES"
 _BATCH_GET_LIMIT = 100
-# Items per query page: DynamoDB's own 1 MB page of small items parses into tens of MB of Python objects; reads are
-# billed by size, not by request, so smaller pages cost the same and keep a long listing's memory flat.
+# Items per query page: DynamoDB's own 1 MB page of small items parses into tens of MB of Python objects; a read is
+# billed by size (4 KB units per page), so smaller pages cost about the same and keep a long listing's memory flat.
 _QUERY_PAGE_LIMIT = 500
+
+
+def _by_record(entries: Sequence[AuditEntry]) -> dict[tuple[str, str, str], list[AuditEntry]]:
+    """Audit entries by (customer, kind, key), each record's in order."""
+    by_record: dict[tuple[str, str, str], list[AuditEntry]] = {}
+    for entry in entries:
+        by_record.setdefault((entry.customer_id, entry.kind, entry.source_key), []).append(entry)
+    return by_record
 
 
 def _customer_pk(customer_id: str) -> str:
@@ -343,13 +351,11 @@ class DynamoStateStore:
         many records to a transaction as fit (50), so a mapping is never durable without its history and a page of
         records costs one request per 50, not one per 25 items."""
         expires_at = self._audit_expiry()
-        history: dict[tuple[str, str, str], list[AuditEntry]] = {}
-        for entry in audit:
-            history.setdefault((entry.customer_id, entry.kind, entry.source_key), []).append(entry)
+        history = _by_record(audit)
         latest = {(m.customer_id, m.kind, m.source_key): m for m in mappings}
         groups = []
         for record in dict.fromkeys([*history, *latest]):
-            group = self._audit_items(history.get(record, []), expires_at)
+            group = [self._audit_item(record, history[record], expires_at)] if record in history else []
             if (mapping := latest.get(record)) is not None:
                 group.append(
                     _to_item(mapping, pk=_mapping_pk(mapping.customer_id, mapping.kind), sk=mapping.source_key)
@@ -385,16 +391,14 @@ class DynamoStateStore:
     def _audit_items(self, entries: Sequence[AuditEntry], expires_at: int) -> list[dict[str, Any]]:
         """One item per record, holding that record's events in order: a record's read, transform and push cost
         one write, not three."""
-        by_record: dict[tuple[str, str, str], list[AuditEntry]] = {}
-        for entry in entries:
-            by_record.setdefault((entry.customer_id, entry.kind, entry.source_key), []).append(entry)
-        items = []
-        for (customer_id, kind, source_key), events in by_record.items():
-            # Items of one instant keep the order they were made in; the random part keeps processes apart.
-            sk = f"{events[0].at.isoformat()}#{next(self._audit_sequence):010d}#{uuid.uuid4().hex[:8]}"
-            item = _to_item(_AuditItem(events=events), pk=_audit_pk(customer_id, kind, source_key), sk=sk)
-            items.append({**item, "expires_at": expires_at})
-        return items
+        return [self._audit_item(record, events, expires_at) for record, events in _by_record(entries).items()]
+
+    def _audit_item(self, record: tuple[str, str, str], events: list[AuditEntry], expires_at: int) -> dict[str, Any]:
+        customer_id, kind, source_key = record
+        # Items of one instant keep the order they were made in; the random part keeps processes apart.
+        sk = f"{events[0].at.isoformat()}#{next(self._audit_sequence):010d}#{uuid.uuid4().hex[:8]}"
+        item = _to_item(_AuditItem(events=events), pk=_audit_pk(customer_id, kind, source_key), sk=sk)
+        return {**item, "expires_at": expires_at}
 
     def list_audit(self, customer_id: str, kind: str, source_key: str) -> list[AuditEntry]:
         items = self._query(Key("pk").eq(_audit_pk(customer_id, kind, source_key)))
