@@ -12,7 +12,7 @@ from ml_connector.kinds import RecordKind, Stage
 from ml_connector.messages import RecordRetry
 from ml_connector.stages.ledger import RecordLedger
 from ml_connector.stages.result import StageResult
-from ml_connector.state.models import AuditEvent, KeyMapping, MappingState, RunCounts
+from ml_connector.state.models import AuditEvent, FailedRecord, KeyMapping, MappingState, RunCounts
 from tests.unit.builders import CUSTOMER, Company, company
 
 KIND = RecordKind.INVOICE
@@ -108,6 +108,31 @@ def test_a_waiting_record_is_listed_with_its_blocker_and_never_queued() -> None:
     )
     assert [r.source_key for r in systems.retries.sent] == ["01-ACME/1002"]
     assert [f.source_key for f in ledger_of(systems).waiting_records(KIND)] == [KEY]
+
+
+def test_open_failures_are_listed_once_per_run_whether_released_or_resolved_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    systems = company()
+    ledger_of(systems).waiting(KIND, KEY, "vendor", blocked_by="vendor:01-ACME")
+    ledger_of(systems).flagged(KIND, "01-ACME/1002", "voided after posting")
+    listings: list[str | None] = []
+    listed = systems.state.list_failures
+
+    def listing(customer_id: str | None = None) -> list[FailedRecord]:
+        listings.append(customer_id)
+        return listed(customer_id)
+
+    monkeypatch.setattr(systems.state, "list_failures", listing)
+    ledger = ledger_of(systems)
+
+    assert [f.source_key for f in ledger.waiting_records(KIND)] == [KEY]
+    ledger.unchanged(KIND, "01-ACME/1002")
+    ledger.synced(KIND, KEY, mapping=mapping())
+    ledger.unchanged(KIND, "01-ACME/1003")
+
+    assert listings == [CUSTOMER]
+    assert systems.failed_keys() == ["01-ACME/1002"], "the flag stays, the released record is closed"
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,9 @@ class RecordLedger:
         self.counts = RunCounts()
         self.errors: list[str] = []
         self.retryable_failures = 0
-        self._open_failures: dict[tuple[str, str], FailedRecord] | None = None
+        self._open_failures: dict[tuple[str, str], bool] | None = None
+        """The customer's open failures as (kind, key) → flagged: read once per run, kept small (a waiting invoice
+        per held vendor's bill can number thousands; a whole ``FailedRecord`` is ten times the size)."""
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ outcomes
@@ -220,10 +222,12 @@ class RecordLedger:
         return StageResult(complete, self.counts, tuple(self.errors))
 
     def waiting_records(self, kind: str) -> list[FailedRecord]:
-        """The customer's records of this kind that wait on a blocker."""
-        failures = self._failures()
+        """The customer's records of this kind that wait on a blocker, read from the state store."""
+        failures = self._ctx.state.list_failures(self._ctx.customer_id)
         with self._lock:
-            return [f for f in failures.values() if f.kind == kind and f.waiting]
+            if self._open_failures is None:
+                self._open_failures = _flagged_by_record(failures)
+        return [f for f in failures if f.kind == kind and f.waiting]
 
     # ------------------------------------------------------------------ durability
     def flush(self) -> None:
@@ -263,13 +267,11 @@ class RecordLedger:
             self._audit = [entry for entry in self._audit if not (entry.kind == kind and entry.source_key in keys)]
         return taken
 
-    def _failures(self) -> dict[tuple[str, str], FailedRecord]:
+    def _failures(self) -> dict[tuple[str, str], bool]:
         """The customer's open failures, read once per run."""
         with self._lock:
             if self._open_failures is None:
-                self._open_failures = {
-                    (f.kind, f.source_key): f for f in self._ctx.state.list_failures(self._ctx.customer_id)
-                }
+                self._open_failures = _flagged_by_record(self._ctx.state.list_failures(self._ctx.customer_id))
             return self._open_failures
 
     def _resolve(self, kind: str, key: str) -> None:
@@ -277,8 +279,8 @@ class RecordLedger:
         retry run of a flagged record is always a replay: flags are never queued)."""
         failures = self._failures()
         with self._lock:
-            failure = failures.get((kind, key))
-            if failure is None or (failure.flagged and self._requeue):
+            flagged = failures.get((kind, key))
+            if flagged is None or (flagged and self._requeue):
                 return
             del failures[(kind, key)]
         self._ctx.state.resolve_failure(self._ctx.customer_id, kind, key)
@@ -304,7 +306,7 @@ class RecordLedger:
         )
         failures = self._failures()
         with self._lock:
-            failures[(kind, key)] = stored
+            failures[(kind, key)] = stored.flagged
 
     def _queue(self, kind: str, key: str, reason: str) -> None:
         if not self._requeue:
@@ -319,3 +321,7 @@ class RecordLedger:
                 first_failed_at=self._ctx.clock(),
             )
         )
+
+
+def _flagged_by_record(failures: Sequence[FailedRecord]) -> dict[tuple[str, str], bool]:
+    return {(f.kind, f.source_key): f.flagged for f in failures}
