@@ -353,6 +353,20 @@ class FakeRetryQueue:
 
 
 @dataclass
+class FakeCallSchedule:
+    """``ports.CallSchedule`` in memory: each customer's end of the turns reserved; every claim recorded."""
+
+    free_at: dict[str, float] = field(default_factory=dict)
+    claims: list[int] = field(default_factory=list)
+
+    def claim(self, customer_id: str, calls: int, interval: float, now: float) -> float:
+        start = max(now, self.free_at.get(customer_id, now))
+        self.free_at[customer_id] = start + calls * interval
+        self.claims.append(calls)
+        return start
+
+
+@dataclass
 class FakeWorkQueue:
     sent: list[WorkOrder] = field(default_factory=list)
 
@@ -712,7 +726,7 @@ class FakeAdapters:
         return systems
 
     @contextlib.contextmanager
-    def open_systems(self, customer: Customer) -> Iterator[tuple[SageAgent, AvidConnect]]:
+    def open_systems(self, customer: Customer, *, shared_pace: bool = True) -> Iterator[tuple[SageAgent, AvidConnect]]:
         self.opened.append(customer.customer_id)
         refused = self.open_errors.get(customer.customer_id)
         if refused is not None:

@@ -51,7 +51,7 @@ def systems_opener(deployment: Deployment) -> OpenSystems:
     load = secrets_loader(deployment)
 
     def open_systems(customer: Customer) -> AbstractContextManager[tuple[SageAgent, AvidConnect]]:
-        return open_customer_systems(customer, load(customer))
+        return open_customer_systems(customer, load(customer), deployment.call_schedule())
 
     return open_systems
 
@@ -62,7 +62,7 @@ def customer_systems(deployment: Deployment, customer: Customer) -> Iterator[tup
     with connector_logs_quiet():
         try:
             secrets = secrets_loader(deployment)(customer)
-            with open_customer_systems(customer, secrets) as systems:
+            with open_customer_systems(customer, secrets, deployment.call_schedule()) as systems:
                 yield systems
         except ConnectorError as error:
             raise OperationFailed(f"customer {customer.customer_id}: {error}") from None

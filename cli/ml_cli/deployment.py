@@ -23,6 +23,7 @@ from ml_connector.adapters.customer_table import DynamoCustomerDirectory
 from ml_connector.customers import describe_validation_error
 from ml_connector.kinds import Stage
 from ml_connector.settings import FunctionSettings
+from ml_connector.state.call_schedule import DynamoCallSchedule
 from ml_connector.state.dynamodb import DynamoStateStore
 
 # Where `ml-local up` writes by default: the repository's .local-stack, wherever mlc is run from.
@@ -121,6 +122,10 @@ class Deployment:
 
     def customers(self) -> DynamoCustomerDirectory:
         return DynamoCustomerDirectory(self.customers_table, dynamodb=self.resource("dynamodb"))
+
+    def call_schedule(self) -> DynamoCallSchedule:
+        """The customers' AvidConnect call schedules, shared with the functions' calls."""
+        return DynamoCallSchedule(self.state_table, dynamodb=self.resource("dynamodb"))
 
     def state(self) -> DynamoStateStore:
         return DynamoStateStore(

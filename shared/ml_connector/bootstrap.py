@@ -14,6 +14,7 @@ from ml_connector.ports import (
     AlertTopic,
     AvidConnect,
     BacklogGauge,
+    CallSchedule,
     CustomerDirectory,
     RetryDelay,
     RetryQueue,
@@ -55,8 +56,11 @@ class Adapters(Protocol):
     @property
     def idempotency(self) -> BasePersistenceLayer: ...
 
-    def open_systems(self, customer: Customer) -> AbstractContextManager[tuple[SageAgent, AvidConnect]]:
-        """The customer's agent and AvidConnect clients, closed when the block ends."""
+    def open_systems(
+        self, customer: Customer, *, shared_pace: bool = True
+    ) -> AbstractContextManager[tuple[SageAgent, AvidConnect]]:
+        """The customer's agent and AvidConnect clients, closed when the block ends. With ``shared_pace`` the
+        AvidConnect calls take turns with the customer's other invocations (without: a call or two, paced alone)."""
         ...
 
 
@@ -98,6 +102,12 @@ class AwsAdapters:
             audit_retention=dt.timedelta(days=self.settings.audit_retention_days),
             dynamodb=self._dynamodb,
         )
+
+    @cached_property
+    def call_schedule(self) -> CallSchedule:
+        from ml_connector.state.call_schedule import DynamoCallSchedule
+
+        return DynamoCallSchedule(self.settings.state_table, dynamodb=self._dynamodb)
 
     @cached_property
     def work(self) -> WorkQueue:
@@ -154,7 +164,7 @@ class AwsAdapters:
         return DynamoDBPersistenceLayer(table_name=self.settings.idempotency_table)
 
     @contextmanager
-    def open_systems(self, customer: Customer) -> Iterator[tuple[SageAgent, AvidConnect]]:
+    def open_systems(self, customer: Customer, *, shared_pace: bool = True) -> Iterator[tuple[SageAgent, AvidConnect]]:
         """The customer's secret is read once the customer is admitted in this deployment; credentials either system
         refuses drop the cached secrets (an operator may have put new ones)."""
         from ml_connector.adapters.customer_systems import open_customer_systems
@@ -165,7 +175,8 @@ class AwsAdapters:
         admit_customer(customer, environment=self.settings.environment_name)
         secrets = load_customer_secrets(customer, secret_prefix=self.settings.secret_prefix)
         try:
-            with open_customer_systems(customer, secrets) as systems:
+            schedule = self.call_schedule if shared_pace else None
+            with open_customer_systems(customer, secrets, schedule) as systems:
                 yield systems
         except (AgentAuthFailed, AvidAuthFailed):
             forget_cached_secrets()

@@ -238,6 +238,15 @@ class AlertTopic(Protocol):
     def publish(self, subject: str, message: str) -> None: ...
 
 
+class CallSchedule(Protocol):
+    """One customer's AvidConnect calls on one schedule, shared by every invocation that calls for it."""
+
+    def claim(self, customer_id: str, calls: int, interval: float, now: float) -> float:
+        """Reserve ``calls`` turns ``interval`` seconds apart after every turn reserved so far, starting no earlier
+        than ``now`` (epoch seconds); return the first turn's time."""
+        ...
+
+
 class Sealer(Protocol):
     """Envelope encryption with the stack's KMS key, bound to an encryption context."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,9 +16,11 @@ from avid_sim.testing import RunningAvid, running_avid
 from ml_connector.adapters.avid_client import AvidClient
 from ml_connector.adapters.backoff import BackoffPolicy
 from ml_connector.adapters.pacing import Pacer
+from ml_connector.adapters.shared_turns import SharedTurns
 from ml_connector.connections import AvidConnection
 from ml_connector.domain.avid import ACCOUNTING_CODES, AvidVendor, EnterpriseCode
 from ml_connector.errors import RetryLater
+from tests.fakes import FakeCallSchedule
 
 from .conftest import FakeTime
 from .test_avid_client_live import ACCOUNT, VENDOR, new_invoice
@@ -218,3 +221,42 @@ def test_an_image_over_the_spool_limit_is_not_copied_and_a_429_fails_it_for_the_
         assert stored_sha256(client, invoice_id) is None
     assert image.spools_open_at_the_end == 0, "the copy was dropped at the limit, not kept to the end"
     assert open_files_in(spool_directory) == 0
+
+
+class CountedTurns(SharedTurns):
+    """Turns on a customer's shared schedule, counted as they are taken."""
+
+    taken = 0
+
+    def wait(self, *, max_wait: float = math.inf) -> None:
+        super().wait(max_wait=max_wait)
+        self.taken += 1
+
+
+def test_every_attempt_a_resend_included_takes_a_turn_on_the_customers_shared_schedule(
+    avid: RunningAvid,
+    policy_for: Callable[..., BackoffPolicy],
+    fake_pacer: Pacer,
+    pacer_time: FakeTime,
+    spool_directory: Path,
+) -> None:
+    schedule = FakeCallSchedule()
+    turns = CountedTurns(schedule, "c", 25.0, clock=pacer_time.clock, sleep=pacer_time.sleep)
+    image = AgentImage(4096, spool_directory)
+    avid.controls.inject(FaultKind.RATE_LIMIT, next_calls=1, endpoint=IMAGE_ENDPOINT, retry_after=1)
+
+    with AvidClient(
+        connection_for(avid),
+        avid.company_token,
+        avid.user_token,
+        retry_policy=policy_for(),
+        pacer=fake_pacer,
+        shared_turns=turns,
+        spool_directory=str(spool_directory),
+    ) as client:
+        invoice_id, fired = faults_fired_during(avid, lambda: upload(client, "SHARED-TURNS", image))
+        assert stored_sha256(client, invoice_id) == image.sha256
+
+    assert fired == [FaultKind.RATE_LIMIT]
+    assert turns.taken == 4, "the create, the upload refused, its resend, the read"
+    assert sum(schedule.claims) >= turns.taken, "every turn was claimed on the schedule"

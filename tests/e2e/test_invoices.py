@@ -74,3 +74,12 @@ def test_every_open_invoice_arrives_exactly_once_with_its_image(
     assert len(with_image) > 0.75 * len(invoices)
     vendors = system.state.get_run(system.customer_id, Stage.VENDORS)
     assert vendors is not None and vendors.counts.synced == len(system.avid.state.vendors)
+
+
+def test_the_functions_calls_took_turns_on_the_customers_call_schedule_shared_across_invocations(
+    stack: LocalStack, first_sync: tuple[ConnectedCustomer, Counter[str]]
+) -> None:
+    system, _ = first_sync
+    table = stack.aws.resource("dynamodb").Table(stack.settings().state_table)
+    schedule = table.get_item(Key={"pk": f"C#{system.customer_id}", "sk": "CALLS#avid"}).get("Item")
+    assert schedule is not None and float(schedule["free_at"]) > 0

@@ -56,6 +56,16 @@ def test_iam_grants_only_the_dynamodb_actions_each_function_uses(cfn_template: d
             assert "dynamodb:Scan" not in _dynamodb_actions(cfn_template, function), function
 
 
+@pytest.mark.parametrize(
+    "function",
+    ["VendorsFunction", "GlFunction", "InvoicesFunction", "PaymentsFunction", "RetryFunction", "ReconcileFunction"],
+)
+def test_each_function_calling_avidconnect_may_take_turns_on_the_customers_call_schedule(
+    cfn_template: dict[str, Any], function: str
+) -> None:
+    assert "dynamodb:UpdateItem" in _dynamodb_actions(cfn_template, function)
+
+
 def test_prod_needs_an_alarm_email_and_samconfig_gives_one() -> None:
     rule = TEMPLATE["Rules"]["ProdAlarmsReachSomeone"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "EnvironmentName"}, "prod"]}

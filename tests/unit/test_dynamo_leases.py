@@ -21,6 +21,7 @@ from ml_connector.state.models import (
     MappingState,
     OutstandingInvoice,
 )
+from tests.support.moto_tables import keyed_table
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=16)
@@ -30,15 +31,7 @@ LATER = NOW + dt.timedelta(minutes=16)
 def store() -> Iterator[DynamoStateStore]:
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName="state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        keyed_table(dynamodb, "state")
         yield DynamoStateStore("state", audit_retention=dt.timedelta(days=30), dynamodb=dynamodb)
 
 

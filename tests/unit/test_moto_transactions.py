@@ -12,6 +12,7 @@ from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
 from ml_local import moto_transactions
+from tests.support.moto_tables import keyed_table
 
 
 @pytest.fixture(params=["moto", "local-stack"])
@@ -20,15 +21,7 @@ def table(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
         monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_transactions.transact_write_items)
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        yield dynamodb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        yield keyed_table(dynamodb, "t")
 
 
 def put(pk: str, condition: str | None = None, **attributes: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ml_connector.adapters.backoff import BackoffPolicy, Logger, TransientFailur
 from ml_connector.adapters.pacing import Pacer, Permit, TooLongToWait
 from ml_connector.adapters.pooled_client import PooledClient
 from ml_connector.adapters.scrubbing import Scrubber
+from ml_connector.adapters.shared_turns import SharedTurns
 from ml_connector.adapters.streams import IterableReader, SpooledChunks
 from ml_connector.connections import AvidConnection
 from ml_connector.domain.avid import (
@@ -88,7 +89,8 @@ class AvidClient(PooledClient):
 
     At most ``max_in_flight`` requests run at once (the connection pool's size); further calls wait for a free
     connection up to the pool timeout. Every attempt first takes its turn from ``pacer`` (by default paced at the
-    connection's ``requests_per_second``), which 429s slow down and ``Retry-After`` pauses for every thread.
+    connection's ``requests_per_second``), which 429s slow down and ``Retry-After`` pauses for every thread, then
+    its turn on the customer's schedule shared with its other invocations (``shared_turns``), when given.
     """
 
     call_latency_metric = "AvidCallLatency"
@@ -101,6 +103,7 @@ class AvidClient(PooledClient):
         *,
         retry_policy: BackoffPolicy | None = None,
         pacer: Pacer | None = None,
+        shared_turns: SharedTurns | None = None,
         max_spooled_image_bytes: int = MAX_SPOOLED_IMAGE_BYTES,
         spool_directory: str | None = None,
         logger: Logger | None = None,
@@ -108,6 +111,7 @@ class AvidClient(PooledClient):
         self._connection = connection
         self._retry = retry_policy or BackoffPolicy()
         self._pacer = pacer or Pacer(connection.requests_per_second, connection.request_burst)
+        self._shared_turns = shared_turns
         self._max_spooled_image_bytes = max_spooled_image_bytes
         self._spool_directory = spool_directory
         self._log: Logger = logger or logging.getLogger(__name__)
@@ -396,7 +400,10 @@ class AvidClient(PooledClient):
     def _turn(self, what: str) -> Permit:
         """Wait for this call's turn under the rate limit, as long as the retry policy would wait at most."""
         try:
-            return self._pacer.acquire(max_wait=self._retry.max_total_wait)
+            permit = self._pacer.acquire(max_wait=self._retry.max_total_wait)
+            if self._shared_turns is not None:
+                self._shared_turns.wait(max_wait=self._retry.max_total_wait)
+            return permit
         except TooLongToWait as far:
             raise RetryLater(
                 f"{what}: not sent, the next call to AvidXchange is due in {far.wait:.1f}s (rate limit); retry later",
