@@ -89,9 +89,33 @@ def spool_directory(tmp_path: Path) -> Path:
     return tmp_path
 
 
+class CountedTurns(SharedTurns):
+    """Turns on a customer's shared schedule, counted as they are taken."""
+
+    taken = 0
+
+    def wait(self, *, max_wait: float = math.inf) -> None:
+        super().wait(max_wait=max_wait)
+        self.taken += 1
+
+
+@pytest.fixture
+def schedule() -> FakeCallSchedule:
+    return FakeCallSchedule()
+
+
+@pytest.fixture
+def turns(schedule: FakeCallSchedule, pacer_time: FakeTime) -> CountedTurns:
+    return CountedTurns(schedule, "c", 25.0, clock=pacer_time.clock, sleep=pacer_time.sleep)
+
+
 @pytest.fixture
 def client(
-    avid: RunningAvid, policy_for: Callable[..., BackoffPolicy], fake_pacer: Pacer, spool_directory: Path
+    avid: RunningAvid,
+    policy_for: Callable[..., BackoffPolicy],
+    fake_pacer: Pacer,
+    turns: CountedTurns,
+    spool_directory: Path,
 ) -> Iterator[AvidClient]:
     with AvidClient(
         connection_for(avid),
@@ -99,6 +123,7 @@ def client(
         avid.user_token,
         retry_policy=policy_for(),
         pacer=fake_pacer,
+        shared_turns=turns,
         spool_directory=str(spool_directory),
         logger=logging.getLogger("test.resend"),
     ) as built:
@@ -223,40 +248,15 @@ def test_an_image_over_the_spool_limit_is_not_copied_and_a_429_fails_it_for_the_
     assert open_files_in(spool_directory) == 0
 
 
-class CountedTurns(SharedTurns):
-    """Turns on a customer's shared schedule, counted as they are taken."""
-
-    taken = 0
-
-    def wait(self, *, max_wait: float = math.inf) -> None:
-        super().wait(max_wait=max_wait)
-        self.taken += 1
-
-
 def test_every_attempt_a_resend_included_takes_a_turn_on_the_customers_shared_schedule(
-    avid: RunningAvid,
-    policy_for: Callable[..., BackoffPolicy],
-    fake_pacer: Pacer,
-    pacer_time: FakeTime,
-    spool_directory: Path,
+    client: AvidClient, avid: RunningAvid, turns: CountedTurns, schedule: FakeCallSchedule, spool_directory: Path
 ) -> None:
-    schedule = FakeCallSchedule()
-    turns = CountedTurns(schedule, "c", 25.0, clock=pacer_time.clock, sleep=pacer_time.sleep)
     image = AgentImage(4096, spool_directory)
     avid.controls.inject(FaultKind.RATE_LIMIT, next_calls=1, endpoint=IMAGE_ENDPOINT, retry_after=1)
 
-    with AvidClient(
-        connection_for(avid),
-        avid.company_token,
-        avid.user_token,
-        retry_policy=policy_for(),
-        pacer=fake_pacer,
-        shared_turns=turns,
-        spool_directory=str(spool_directory),
-    ) as client:
-        invoice_id, fired = faults_fired_during(avid, lambda: upload(client, "SHARED-TURNS", image))
-        assert stored_sha256(client, invoice_id) == image.sha256
+    invoice_id, fired = faults_fired_during(avid, lambda: upload(client, "SHARED-TURNS", image))
 
+    assert stored_sha256(client, invoice_id) == image.sha256
     assert fired == [FaultKind.RATE_LIMIT]
     assert turns.taken == 4, "the create, the upload refused, its resend, the read"
     assert sum(schedule.claims) >= turns.taken, "every turn was claimed on the schedule"
