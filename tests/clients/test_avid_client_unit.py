@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from ml_connector.adapters import avid_client
 from ml_connector.adapters.avid_client import AvidClient
 from ml_connector.adapters.backoff import BackoffPolicy
 from ml_connector.connections import AvidConnection
-from ml_connector.domain.avid import AvidVendor
+from ml_connector.domain.avid import AvidPayment, AvidVendor
 from ml_connector.errors import AvidAuthFailed, AvidRejected, OutcomeUnknown
 
 from .conftest import FakeTime
@@ -217,6 +218,40 @@ def test_a_payment_changing_while_the_list_is_read_never_hides_another(
     assert len(read) == len(set(read)), "and none is read twice"
     assert all(w.modified_from < w.modified_to for w in windows)
     assert [w.modified_from for w in windows] == sorted(w.modified_from for w in windows), "windows go in time order"
+
+
+def test_a_busy_month_is_read_window_by_window_as_it_is_consumed_not_all_ahead(
+    serve: Callable[..., AvidClient],
+) -> None:
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    server = PaymentList({f"P-{n}": start + dt.timedelta(hours=n) for n in range(1, 17)}, page_size=2)
+    windows = serve(server, 2).payment_windows(modified_from=start, modified_to=start + dt.timedelta(days=1))
+
+    first = next(windows)
+    read_for_the_first = len(server.asked)
+    rest = list(windows)
+
+    assert [p.payment_id for p in first.items] == ["P-1", "P-2"][: len(first.items)], "in time order"
+    assert len(rest) >= 7, "sixteen payments on pages of two"
+    assert read_for_the_first <= 6, "only the probes down to the first window were read before it was handed over"
+    assert len(server.asked) >= read_for_the_first + len(rest), "each later window read when it was asked for"
+
+
+def live_payments() -> int:
+    gc.collect()
+    return sum(isinstance(o, AvidPayment) for o in gc.get_objects())
+
+
+def test_a_window_split_many_times_keeps_only_its_own_payments_in_memory(serve: Callable[..., AvidClient]) -> None:
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    server = PaymentList({f"P-{n}": start + dt.timedelta(minutes=n) for n in range(1, 65)}, page_size=4)
+    before = live_payments()
+    windows = serve(server, 4).payment_windows(modified_from=start, modified_to=start + dt.timedelta(days=1))
+
+    first = next(windows)
+
+    assert len(server.asked) >= 8, "split over and over: every probe read a full page"
+    assert live_payments() - before == len(first.items), "the probes' pages are not held while the halves are read"
 
 
 def test_a_payment_with_an_unknown_status_is_listed_as_invalid_not_fatal(serve: Callable[..., AvidClient]) -> None:

@@ -6,7 +6,8 @@ pass's start, window by window (each window read whole: see ``AvidConnect.paymen
 durable the pass's position moves to its end, so a continuation resumes there; a run that spends its time budget
 mid-window stops between two payments and the continuation reads that window again (posted ones are unchanged).
 
-Up to the agent's ``max_connections`` payments of a window post at once; two that paid the same invoice take turns.
+Up to ``PAYMENTS_PER_CONNECTION`` payments per agent connection of a window post at once; two that paid the same
+invoice take turns.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from ml_connector.stages.result import StageResult
 from ml_connector.state.models import AuditEvent, Cursor, KeyMapping, MappingState
 
 STREAM = "payments"
+PAYMENTS_PER_CONNECTION = 2
+"""Payments in flight per agent connection: while one writes its state, another's call keeps the connection busy.
+The agent still gets at most ``max_connections`` calls at once (the client's pool)."""
 
 
 def post_payments(ctx: StageContext) -> StageResult:
@@ -102,7 +106,10 @@ def _post_window(ctx: StageContext, ledger: RecordLedger, window: PaymentWindow)
         fault_points.reach("record.done")
 
     finished = run_bounded(
-        window.items, post, limit=ctx.customer.agent.max_connections, go_on=lambda: not ctx.budget.exhausted()
+        window.items,
+        post,
+        limit=PAYMENTS_PER_CONNECTION * ctx.customer.agent.max_connections,
+        go_on=lambda: not ctx.budget.exhausted(),
     )
     return len(finished) == len(window.items)
 
