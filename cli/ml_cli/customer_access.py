@@ -57,12 +57,16 @@ def systems_opener(deployment: Deployment) -> OpenSystems:
 
 
 @contextmanager
-def customer_systems(deployment: Deployment, customer: Customer) -> Iterator[tuple[AgentClient, AvidClient]]:
-    """The customer's agent and AvidConnect clients; a connector error inside the block fails the command (exit 1)."""
+def customer_systems(
+    deployment: Deployment, customer: Customer, *, shared_pace: bool = True
+) -> Iterator[tuple[AgentClient, AvidClient]]:
+    """The customer's agent and AvidConnect clients; a connector error inside the block fails the command (exit 1).
+    With ``shared_pace`` the AvidConnect calls take turns with the customer's functions (without: paced alone)."""
     with connector_logs_quiet():
         try:
             secrets = secrets_loader(deployment)(customer)
-            with open_customer_systems(customer, secrets, deployment.call_schedule()) as systems:
+            schedule = deployment.call_schedule() if shared_pace else None
+            with open_customer_systems(customer, secrets, schedule) as systems:
                 yield systems
         except ConnectorError as error:
             raise OperationFailed(f"customer {customer.customer_id}: {error}") from None

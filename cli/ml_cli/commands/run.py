@@ -79,7 +79,8 @@ PREVIEW_SECONDS = 24 * 60 * 60
 
 
 def preview_run(deployment: Deployment, customer: Customer, stage: Stage) -> PreviewReport:
-    with customer_systems(deployment, customer) as (agent, avid):
+    # A preview writes nothing, not even the customer's call schedule: it paces its reads alone.
+    with customer_systems(deployment, customer, shared_pace=False) as (agent, avid):
         ctx = StageContext(
             customer=customer,
             agent=agent,
